@@ -7,3 +7,4 @@ export { metaRecordsFor, type PackageInput } from "./package-records.ts";
 export { parseDependency, formatDependency, compareDependencies } from "./dependency.ts";
 export { StoneError, type StoneErrorCode } from "./errors.ts";
 export * from "./types.ts";
+export { checkLayoutAgainstIndex } from "./consistency.ts";

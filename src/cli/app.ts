@@ -1,0 +1,21 @@
+/** The `moss` command tree. Sub-commands load lazily so start-up pays only for the one that runs. */
+import { defineCommand, type CommandDef } from "citty";
+
+export const SUBCOMMANDS: Record<string, () => Promise<CommandDef<any>>> = {
+  extract: () => import("./extract.ts").then((m) => m.default),
+  inspect: () => import("./inspect.ts").then((m) => m.default),
+  version: () => import("./version.ts").then((m) => m.default),
+};
+
+export const app = defineCommand({
+  meta: { name: "moss", description: "Advanced system state & package manager" },
+  args: {
+    directory: { type: "string", alias: "D", description: "Root directory", default: "/" },
+    cache: { type: "string", description: "Cache directory" },
+    "yes-all": { type: "boolean", alias: "y", description: "Assume yes for all questions" },
+    verbose: { type: "boolean", alias: "v", description: "Prints additional information about what moss is doing" },
+    version: { type: "boolean", alias: "V", description: "Prints version information about the binary" },
+    log: { type: "string", description: "Logging configuration: <level>[:<format>][:<destination>]" },
+  },
+  subCommands: SUBCOMMANDS,
+});

@@ -1,0 +1,79 @@
+/**
+ * Entry point of the `moss` binary. Keeps start-up cheap: the global options are parsed by hand,
+ * `--version` answers before anything else loads, and citty plus the sub-command are imported
+ * only when needed.
+ */
+import { parseArgv, type GlobalOptions } from "./cli/argv.ts";
+import { isMossError, UsageError } from "./errors.ts";
+import { err, out, plainUnlessColor } from "./ui/output.ts";
+import { fullVersion } from "./version.ts";
+
+async function main(argv: string[]): Promise<number> {
+  let globals: GlobalOptions | undefined;
+  try {
+    const parsed = parseArgv(argv);
+    globals = parsed.globals;
+    const { rest } = parsed;
+    // Rust prints the full version first and then carries on with the sub-command, if any.
+    if (globals.version) out(`moss ${fullVersion()}`);
+    if (rest.length === 0 && globals.version && !globals.help) return 0;
+
+    const [{ runCommand, renderUsage }, { app, SUBCOMMANDS }, { setGlobals }] = await Promise.all([
+      import("citty"), import("./cli/app.ts"), import("./cli/context.ts"),
+    ]);
+    setGlobals(globals);
+    if (globals.help || rest.length === 0) {
+      const chain = await commandChain(app, rest);
+      const usage = await renderUsage(chain.at(-1)!, chain.at(-2));
+      if (globals.help) {
+        out(plainUnlessColor(usage));
+        return 0;
+      }
+      err(plainUnlessColor(usage, process.stderr));
+      return 2;
+    }
+    if (!(rest[0]! in SUBCOMMANDS)) throw new UsageError(`unrecognized subcommand '${rest[0]}'`);
+    if (globals.verbose && rest[0] !== "version") out(`moss ${(await import("./version.ts")).simpleVersion()}`);
+    await runCommand(app, { rawArgs: rest });
+    return 0;
+  } catch (error) {
+    return report(error, globals?.verbose ?? argv.includes("-v") ?? false);
+  }
+}
+
+/** The root command and the sub-commands named in argv, for usage text. */
+async function commandChain(root: import("citty").CommandDef<any>, rest: string[]) {
+  const chain = [root];
+  for (const token of rest) {
+    const subs = await resolve(chain.at(-1)!.subCommands);
+    if (!subs || !(token in subs)) break;
+    chain.push(await resolve(subs[token]));
+  }
+  return chain;
+}
+
+async function resolve<T>(value: T | (() => T | Promise<T>) | Promise<T>): Promise<T> {
+  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
+}
+
+function report(error: unknown, verbose: boolean): number {
+  const cittyCode = (error as { name?: string; code?: string })?.name === "CLIError";
+  if (error instanceof UsageError || cittyCode) {
+    err(`error: ${plainUnlessColor((error as Error).message, process.stderr)}`);
+    err("For more information, try '--help'.");
+    return 2;
+  }
+  if (isMossError(error)) {
+    out(`Error: ${error.message}`);
+    if (verbose && error.cause) err(String((error.cause as Error)?.stack ?? error.cause));
+    return 1;
+  }
+  // Not ours: a bug, but still one line and exit 1, never a crash dump unless asked for.
+  const message = (error as Error)?.message ?? String(error);
+  out(`Error: internal error: ${message}`);
+  if (verbose) err(String((error as Error)?.stack ?? ""));
+  else err("This is a bug in moss-ts; run again with --verbose for details and report it.");
+  return 1;
+}
+
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,35 @@
+/** Runs the real compiled binary, building it first when a test is run on its own. */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dir, "..", "..");
+export const MOSS = path.join(ROOT, "dist", "moss");
+export const FIXTURES = path.resolve(ROOT, "..", "shared", "fixtures");
+
+let built = false;
+export function ensureBinary(): string {
+  if (!built && !fs.existsSync(MOSS)) {
+    const result = spawnSync(process.execPath, [path.join(ROOT, "scripts", "build.ts")], { stdio: "inherit" });
+    if (result.status !== 0) throw new Error("building dist/moss failed");
+  }
+  built = true;
+  return MOSS;
+}
+
+export interface RunResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function moss(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): RunResult {
+  const result = spawnSync(ensureBinary(), args, {
+    cwd: opts.cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...opts.env }, timeout: 60_000,
+  });
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+export function tempDir(prefix = "moss-test-"): string {
+  return fs.mkdtempSync(path.join(fs.realpathSync(require("node:os").tmpdir()), prefix));
+}
