@@ -4,7 +4,7 @@
  * only when needed.
  */
 import { parseArgv, type GlobalOptions } from "./cli/argv.ts";
-import { isMossError, UsageError } from "./errors.ts";
+import { isMossError, MossError, UsageError } from "./errors.ts";
 import { err, out, plainUnlessColor } from "./ui/output.ts";
 import { fullVersion } from "./version.ts";
 
@@ -17,6 +17,9 @@ async function main(argv: string[]): Promise<number> {
     // Rust prints the full version first and then carries on with the sub-command, if any.
     if (globals.version) out(`moss ${fullVersion()}`);
     if (rest.length === 0 && globals.version && !globals.help) return 0;
+    if (globals.generateManpages !== undefined || globals.generateCompletions !== undefined) {
+      throw new MossError("UNSUPPORTED", "generating manual pages and shell completions is not implemented in moss-ts yet");
+    }
 
     const [{ runCommand, renderUsage }, { app, SUBCOMMANDS }, { setGlobals }] = await Promise.all([
       import("citty"), import("./cli/app.ts"), import("./cli/context.ts"),
