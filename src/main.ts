@@ -50,7 +50,9 @@ async function commandChain(root: import("citty").CommandDef<any>, rest: string[
   for (const token of rest) {
     const subs = await resolve(chain.at(-1)!.subCommands);
     if (!subs || !(token in subs)) break;
-    chain.push(await resolve(subs[token]));
+    const sub = await resolve(subs[token]);
+    if (!sub) break;
+    chain.push(sub);
   }
   return chain;
 }

@@ -34,7 +34,8 @@ function checkKnownOptions(command: string, rawArgs: string[], argsDef: ArgsDef)
   const booleans = new Set<string>();
   for (const [name, arg] of Object.entries(argsDef)) {
     if (arg.type === "positional") continue;
-    const names = [name, ...(Array.isArray(arg.alias) ? arg.alias : arg.alias ? [arg.alias] : [])];
+    const alias = "alias" in arg ? arg.alias : undefined;
+    const names = [name, ...(Array.isArray(alias) ? alias : alias ? [alias] : [])];
     for (const n of names) {
       known.add(n);
       if (arg.type === "boolean") booleans.add(n);
