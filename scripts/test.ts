@@ -13,7 +13,9 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ["test", ...process.argv.slice(2)], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+// bun 1.4 ignores bunfig's [test] timeout, so the generous per-test limit that fuzzing and the
+// memory tests need on a 2-core CI machine is passed on the command line.
+const child = spawn(process.execPath, ["test", "--timeout", "120000", ...process.argv.slice(2)], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
 let passed = 0;
 let failed = 0;
 let tail = "";

@@ -28,7 +28,7 @@ export async function extractStone(stonePath: string, outputDir: string, opts: E
   const meta = records.metas[0];
   if (!meta) throw new StoneError("STONE_MISSING_META", "Missing metadata", { file: stonePath });
   if (records.layout.length === 0) return { path: stonePath, skipped: true, reason: "No layout records found, skipping." };
-  const id = metaId(packageFromMeta(meta));
+  const id = metaId(packageFromMeta(meta, { file: stonePath, payload: "meta" }));
   if (id.includes("/") || id === "." || id === ".." || id.includes("\0")) {
     throw new StoneError("STONE_RECORD", `package id "${id}" cannot be a directory name`, { file: stonePath });
   }

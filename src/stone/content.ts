@@ -53,7 +53,7 @@ export async function streamContent(
   if (payload.header.compression !== Compression.None && payload.header.compression !== Compression.Zstd) {
     throw new StoneError("STONE_UNSUPPORTED", `unknown compression ${payload.header.compression}`, where);
   }
-  const storedHasher = await createXxh3_64();
+  using storedHasher = await createXxh3_64();
   try {
     const contiguous = isContiguous(index);
     const plain = plainChunks(reader, payload, storedHasher);
@@ -85,8 +85,10 @@ export function isContiguous(index: IndexRecord[]): boolean {
 async function* storedChunks(reader: StoneReader, payload: PayloadEntry, hasher: StreamingHasher): AsyncGenerator<Uint8Array> {
   const end = payload.bodyOffset + payload.header.storedSize;
   for (let pos = payload.bodyOffset; pos < end; pos += READ_CHUNK_SIZE) {
-    // A fresh buffer per chunk: the decoder may still hold the previous one.
-    const chunk = reader.source.read(pos, Math.min(READ_CHUNK_SIZE, end - pos)).slice();
+    // The decoder may still hold the previous chunk, so it must not be overwritten: a FileSource
+    // reads into a fresh buffer every time, a BufferSource returns a view of bytes nobody writes.
+    // Copying it again cost a second 1 MiB allocation and copy per chunk (scripts/bench/stone.ts).
+    const chunk = reader.source.read(pos, Math.min(READ_CHUNK_SIZE, end - pos));
     hasher.update(chunk);
     yield chunk;
   }
@@ -97,7 +99,7 @@ function plainChunks(reader: StoneReader, payload: PayloadEntry, hasher: Streami
   if (payload.header.compression === Compression.None) return stored;
   return (async function* () {
     try {
-      yield* zstdDecodeStream(stored);
+      yield* zstdDecodeStream(stored, { maxContentSize: payload.header.plainSize });
     } catch (error) {
       if (error instanceof StoneError) throw error;
       throw new StoneError("STONE_DECOMPRESS", `zstd: ${(error as Error).message}`);
@@ -109,7 +111,7 @@ async function splitOnTheFly(
   plain: AsyncIterable<Uint8Array>, index: IndexRecord[], payload: PayloadEntry, sink: ContentSink, opts: ContentStreamOptions,
 ): Promise<ContentSummary> {
   const { plainSize } = payload.header;
-  const fileHasher = await createXxh3_128();
+  using fileHasher = await createXxh3_128();
   let ordinal = 0;
   let left = -1; // bytes still owed to the open file; -1 when none is open
   let total = 0;
@@ -176,7 +178,7 @@ async function splitThroughSpill(
       opts.onProgress?.(total, plainSize);
     }
     if (total !== plainSize) throw new StoneError("STONE_PLAIN_SIZE", `content decompressed to ${total} bytes, but the header says ${plainSize}`);
-    const fileHasher = await createXxh3_128();
+    using fileHasher = await createXxh3_128();
     const buffer = new Uint8Array(READ_CHUNK_SIZE);
     for (const [ordinal, record] of index.entries()) {
       fileHasher.reset();
@@ -219,7 +221,7 @@ function checkStoredChecksum(hasher: Xxh3_64Hasher, payload: PayloadEntry) {
 
 /** Only on the failure path: hash the whole stored body again to tell corruption from a bad index. */
 async function storedChecksumMatches(reader: StoneReader, payload: PayloadEntry): Promise<boolean> {
-  const hasher = await createXxh3_64();
+  using hasher = await createXxh3_64();
   const end = payload.bodyOffset + payload.header.storedSize;
   for (let pos = payload.bodyOffset; pos < end; pos += READ_CHUNK_SIZE) {
     hasher.update(reader.source.read(pos, Math.min(READ_CHUNK_SIZE, end - pos)));

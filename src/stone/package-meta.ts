@@ -1,6 +1,6 @@
 /** From meta records to the package fields moss uses (stone §8.4): fields found by tag, never by position. */
 import { compareDependencies, formatDependency } from "./dependency.ts";
-import { StoneError } from "./errors.ts";
+import { StoneError, type StoneErrorWhere } from "./errors.ts";
 import { MetaTag, type Dependency, type MetaRecord } from "./types.ts";
 
 export interface PackageMeta {
@@ -24,15 +24,16 @@ export interface PackageMeta {
   downloadSize?: number;
 }
 
-export function packageFromMeta(records: MetaRecord[]): PackageMeta {
+/** `where` names the file and payload the records came from, so that errors can say so. */
+export function packageFromMeta(records: MetaRecord[], where: StoneErrorWhere = {}): PackageMeta {
   const text = (tag: number) => records.find((r) => r.tag === tag && r.value.type === "string")?.value as { value: string } | undefined;
   const int = (tag: number) => records.find((r) => r.tag === tag && r.value.type === "int")?.value as { value: bigint } | undefined;
   const required = <T>(value: T | undefined, field: string): T => {
-    if (value === undefined) throw new StoneError("STONE_MISSING_META", `missing metadata field: ${field}`);
+    if (value === undefined) throw new StoneError("STONE_MISSING_META", `missing metadata field: ${field}`, where);
     return value;
   };
   const number = (value: bigint, field: string): number => {
-    if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new StoneError("STONE_RECORD", `${field} ${value} is out of range`);
+    if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new StoneError("STONE_RECORD", `${field} ${value} is out of range`, where);
     return Number(value);
   };
 

@@ -18,7 +18,7 @@ import { encodeAttributeRecord } from "./records/attribute.ts";
 import { encodeIndexRecord } from "./records/index-entry.ts";
 import { encodeLayoutRecord } from "./records/layout.ts";
 import { encodeMetaRecord } from "./records/meta.ts";
-import { Compression, PayloadKind, type AttributeRecord, type IndexRecord, type LayoutRecord, type MetaRecord } from "./types.ts";
+import { Compression, PayloadKind, payloadKindName, type AttributeRecord, type IndexRecord, type LayoutRecord, type MetaRecord } from "./types.ts";
 
 /** One unique file's bytes, known by its XXH3-128 digest before it is written. */
 export interface ContentFile {
@@ -60,19 +60,24 @@ export async function writeStone(outPath: string, doc: StoneDocument, opts: Writ
   try {
     const out = new PositionedFile(fd, HEADER_SIZE);
     let payloads = 0;
-    const addRecords = (kind: number, numRecords: number, body: Uint8Array) => {
-      writeRecordPayload(out, kind, numRecords, body, opts);
+    const inPayload = async (kind: number, write: () => unknown) => {
+      try {
+        await write();
+      } catch (error) {
+        throw error instanceof StoneError ? error.locate({ payload: `payload ${payloads} (${payloadKindName(kind)})` }) : error;
+      }
       payloads++;
     };
-    for (const meta of doc.metas) addRecords(PayloadKind.Meta, meta.length, encodeAll(meta, encodeMetaRecord));
-    if (doc.layout?.length) addRecords(PayloadKind.Layout, doc.layout.length, encodeAll(doc.layout, encodeLayoutRecord));
-    if (doc.attributes?.length) addRecords(PayloadKind.Attributes, doc.attributes.length, encodeAll(doc.attributes, encodeAttributeRecord));
+    const addRecords = <T>(kind: number, records: T[], encode: (out: ByteBuilder, record: T) => void) =>
+      inPayload(kind, () => writeRecordPayload(out, kind, records.length, encodeAll(records, encode), opts));
+    for (const meta of doc.metas) await addRecords(PayloadKind.Meta, meta, encodeMetaRecord);
+    if (doc.layout?.length) await addRecords(PayloadKind.Layout, doc.layout, encodeLayoutRecord);
+    if (doc.attributes?.length) await addRecords(PayloadKind.Attributes, doc.attributes, encodeAttributeRecord);
     let contentPlainSize = 0;
     const files = uniqueByDigest(doc.content ?? []);
     if (files.length > 0) {
-      addRecords(PayloadKind.Index, files.length, encodeAll(indexFor(files), encodeIndexRecord));
-      contentPlainSize = await writeContentPayload(out, files, opts);
-      payloads++;
+      await addRecords(PayloadKind.Index, indexFor(files), encodeIndexRecord);
+      await inPayload(PayloadKind.Content, async () => (contentPlainSize = await writeContentPayload(out, files, opts)));
     }
     out.writeAt(0, encodeContainerHeader({ numPayloads: payloads, fileType: doc.fileType }));
     fs.fsyncSync(fd);
@@ -82,7 +87,7 @@ export async function writeStone(outPath: string, doc: StoneDocument, opts: Writ
   } catch (error) {
     try { fs.closeSync(fd); } catch { /* already closed */ }
     fs.rmSync(tempPath, { force: true });
-    throw error;
+    throw error instanceof StoneError ? error.locate({ file: outPath }) : error;
   }
 }
 
@@ -123,15 +128,15 @@ async function writeContentPayload(out: PositionedFile, files: ContentFile[], op
   const headerAt = out.end;
   out.end += PAYLOAD_HEADER_SIZE;
   const plainSize = files.reduce((sum, file) => sum + file.size, 0);
-  const storedHasher = await createXxh3_64();
-  const fileHasher = await createXxh3_128();
+  using storedHasher = await createXxh3_64();
+  using fileHasher = await createXxh3_128();
   const bodyStart = out.end;
   const zstd = opts.compression !== "none";
 
   // Every file is hashed again as it is stored: a file that changed since it was indexed
   // would otherwise yield a package whose digests lie.
   async function* plainChunks() {
-    for (const file of files) {
+    for (const [ordinal, file] of files.entries()) {
       fileHasher.reset();
       let size = 0;
       for await (const chunk of file.chunks()) {
@@ -141,7 +146,7 @@ async function writeContentPayload(out: PositionedFile, files: ContentFile[], op
       }
       const digest = fileHasher.digestHex();
       if (size !== file.size || digest !== file.digest) {
-        throw new StoneError("STONE_DIGEST", `content changed while packing: expected ${file.size} bytes hashing to ${file.digest}, read ${size} bytes hashing to ${digest}`);
+        throw new StoneError("STONE_DIGEST", `file ${ordinal} of the content changed while packing: expected ${file.size} bytes hashing to ${file.digest}, read ${size} bytes hashing to ${digest}`);
       }
     }
   }

@@ -7,22 +7,22 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import { ZSTD_CHUNK_SIZE, ZSTD_WINDOW_LOG_MAX } from "../constants.ts";
+import { ZstdError } from "./errors.ts";
+import { FrameWalker } from "./frames.ts";
 
 const Z = zlib.constants as unknown as Record<string, number>;
 
-export class ZstdError extends Error {
-  readonly zstdCode?: string;
-  constructor(message: string, zstdCode?: string) {
-    super(message);
-    this.zstdCode = zstdCode;
-  }
-}
+export { ZstdError };
 
 /**
  * Decompress a whole (small) body. `maxOutput` stops a hostile frame from growing without bound:
- * one byte more than expected is enough to prove the size wrong.
+ * one byte more than expected is enough to prove the size wrong. The framing is walked first
+ * (frames.ts): the decoder itself would accept a body that ends inside a frame.
  */
 export function zstdDecodeSync(body: Uint8Array, opts: { maxOutput: number; windowLogMax?: number }): Uint8Array {
+  const walker = new FrameWalker(opts.maxOutput);
+  walker.update(body);
+  walker.finish();
   try {
     return zlib.zstdDecompressSync(body, {
       maxOutputLength: Math.max(1, opts.maxOutput),
@@ -33,11 +33,15 @@ export function zstdDecodeSync(body: Uint8Array, opts: { maxOutput: number; wind
   }
 }
 
-/** Decode a stream of compressed chunks (one or more frames) into plain chunks of ~1 MiB. */
+/**
+ * Decode a stream of compressed chunks (one or more frames) into plain chunks of ~1 MiB. With
+ * `maxContentSize`, each chunk's framing is walked before the decoder sees it (frames.ts).
+ */
 export async function* zstdDecodeStream(
   compressed: AsyncIterable<Uint8Array>,
-  opts: { windowLogMax?: number } = {},
+  opts: { windowLogMax?: number; maxContentSize?: number } = {},
 ): AsyncGenerator<Uint8Array> {
+  if (opts.maxContentSize !== undefined) compressed = walked(compressed, new FrameWalker(opts.maxContentSize));
   const decoder = zlib.createZstdDecompress({
     chunkSize: ZSTD_CHUNK_SIZE,
     params: { [Z.ZSTD_d_windowLogMax!]: opts.windowLogMax ?? ZSTD_WINDOW_LOG_MAX },
@@ -53,6 +57,14 @@ export async function* zstdDecodeStream(
     decoder.destroy();
     await feeding;
   }
+}
+
+async function* walked(compressed: AsyncIterable<Uint8Array>, walker: FrameWalker): AsyncGenerator<Uint8Array> {
+  for await (const chunk of compressed) {
+    walker.update(chunk);
+    yield chunk;
+  }
+  walker.finish();
 }
 
 export interface ZstdEncodeOptions {

@@ -1,7 +1,7 @@
 /** Layout records (stone §6.2): 32 fixed bytes, then `source`, then `target`. */
 import { ByteBuilder, Cursor, decodeText, hex, unhex } from "../cursor.ts";
 import { StoneError } from "../errors.ts";
-import { LayoutEntryType, type LayoutRecord } from "../types.ts";
+import { LAYOUT_TYPE_NAMES, LayoutEntryType, type LayoutRecord } from "../types.ts";
 
 export const LAYOUT_RECORD_MIN_SIZE = 32;
 const utf8 = new TextEncoder();
@@ -37,6 +37,10 @@ export function encodeLayoutRecord(out: ByteBuilder, record: LayoutRecord): void
   if (record.entryType === LayoutEntryType.Regular) {
     source = unhex(record.digest ?? "", 16, `layout entry ${record.target} digest`);
   } else if (record.source !== undefined) {
+    // Rust never reads the source of types 3–7 and would drift by its length (stone §6.2).
+    if (record.entryType >= LayoutEntryType.Directory && record.entryType <= LayoutEntryType.Socket) {
+      throw new StoneError("STONE_RECORD", `layout entry ${record.target}: a ${LAYOUT_TYPE_NAMES[record.entryType]} entry has no source`);
+    }
     source = utf8.encode(record.source);
   }
   if (source.length > 0xffff || target.length > 0xffff) {

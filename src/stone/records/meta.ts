@@ -61,6 +61,12 @@ export function encodeMetaRecord(out: ByteBuilder, record: MetaRecord): void {
     case "int": {
       const width = INT_WIDTH[value.primitive];
       if (width === undefined) throw new StoneError("STONE_RECORD", `meta tag ${tag}: ${value.primitive} is not an integer type`);
+      // DataView would wrap an out-of-range value silently (-1 as uint64 becomes 2^64 - 1).
+      const bits = BigInt(width * 8);
+      const [min, max] = SIGNED.has(value.primitive) ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
+      if (value.value < min || value.value > max) {
+        throw new StoneError("STONE_RECORD", `meta tag ${tag}: ${value.value} does not fit an integer of type ${value.primitive} (${min}..${max})`);
+      }
       out.u32(width).u16(tag).u8(value.primitive).u8(0);
       const bytes = new Uint8Array(8);
       const view = new DataView(bytes.buffer);
