@@ -8,3 +8,4 @@ export { parseDependency, formatDependency, compareDependencies } from "./depend
 export { StoneError, type StoneErrorCode } from "./errors.ts";
 export * from "./types.ts";
 export { checkLayoutAgainstIndex } from "./consistency.ts";
+export { packTree, type PackTreeOptions, type PackSummary } from "./pack-tree.ts";
