@@ -17,6 +17,7 @@ import { Compression, type IndexRecord } from "./types.ts";
 
 export interface ContentSink {
   beginFile(record: IndexRecord, ordinal: number): void | Promise<void>;
+  /** `chunk` is a view into a reused buffer: valid until the call (or its promise) completes, never after. */
   write(chunk: Uint8Array): void | Promise<void>;
   /** Called once the file's bytes are complete and its digest matched. */
   endFile(record: IndexRecord, ordinal: number): void | Promise<void>;
@@ -84,11 +85,12 @@ export function isContiguous(index: IndexRecord[]): boolean {
 
 async function* storedChunks(reader: StoneReader, payload: PayloadEntry, hasher: StreamingHasher): AsyncGenerator<Uint8Array> {
   const end = payload.bodyOffset + payload.header.storedSize;
+  // One buffer, reused: the decoder is done with a chunk before it pulls the next (zstd/index.ts),
+  // and so is splitting when the body is stored plain.
+  const buffer = new Uint8Array(Math.min(READ_CHUNK_SIZE, payload.header.storedSize));
   for (let pos = payload.bodyOffset; pos < end; pos += READ_CHUNK_SIZE) {
-    // The decoder may still hold the previous chunk, so it must not be overwritten: a FileSource
-    // reads into a fresh buffer every time, a BufferSource returns a view of bytes nobody writes.
-    // Copying it again cost a second 1 MiB allocation and copy per chunk (scripts/bench/stone.ts).
-    const chunk = reader.source.read(pos, Math.min(READ_CHUNK_SIZE, end - pos));
+    const length = Math.min(READ_CHUNK_SIZE, end - pos);
+    const chunk = reader.source.readInto(pos, length === buffer.length ? buffer : buffer.subarray(0, length));
     hasher.update(chunk);
     yield chunk;
   }

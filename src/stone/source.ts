@@ -8,6 +8,11 @@ export interface ByteSource {
   readonly size: number;
   /** Exactly `length` bytes at `offset`, or a StoneError. */
   read(offset: number, length: number): Uint8Array;
+  /**
+   * `target.length` bytes at `offset`, read into `target` (a file) or as a view of bytes already
+   * in memory (a buffer): use the returned array, never assume which.
+   */
+  readInto(offset: number, target: Uint8Array): Uint8Array;
   close(): void;
 }
 
@@ -19,6 +24,9 @@ export class BufferSource implements ByteSource {
   read(offset: number, length: number): Uint8Array {
     if (offset + length > this.size) throw new StoneError("STONE_TRUNCATED", `unexpected end of file at offset ${this.size}`);
     return this.bytes.subarray(offset, offset + length);
+  }
+  readInto(offset: number, target: Uint8Array): Uint8Array {
+    return this.read(offset, target.length);
   }
   close(): void {}
 }
@@ -48,8 +56,12 @@ export class FileSource implements ByteSource {
   }
 
   read(offset: number, length: number): Uint8Array {
+    return this.readInto(offset, new Uint8Array(length));
+  }
+
+  readInto(offset: number, buffer: Uint8Array): Uint8Array {
+    const length = buffer.length;
     if (offset + length > this.size) throw new StoneError("STONE_TRUNCATED", `unexpected end of file at offset ${this.size}`);
-    const buffer = new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const count = fs.readSync(this.descriptor, buffer, done, length - done, offset + done);

@@ -3,12 +3,11 @@
  * the `zstd` CLI with a 1 MiB chunk size (shared/notes/dependency-measurements.md §1); the
  * default 16 KiB chunks run at half that speed.
  */
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import { ZSTD_CHUNK_SIZE, ZSTD_WINDOW_LOG_MAX } from "../constants.ts";
 import { ZstdError } from "./errors.ts";
 import { FrameWalker } from "./frames.ts";
+import { decodeZstdStream } from "./stream-decoder.ts";
 
 const Z = zlib.constants as unknown as Record<string, number>;
 
@@ -34,29 +33,17 @@ export function zstdDecodeSync(body: Uint8Array, opts: { maxOutput: number; wind
 }
 
 /**
- * Decode a stream of compressed chunks (one or more frames) into plain chunks of ~1 MiB. With
- * `maxContentSize`, each chunk's framing is walked before the decoder sees it (frames.ts).
+ * Decode a stream of compressed chunks (one or more frames) into plain chunks of at most 1 MiB.
+ * A yielded chunk is valid only until the next is asked for, and each input chunk is finished
+ * with before the next is pulled (stream-decoder.ts). With `maxContentSize`, each chunk's framing
+ * is walked before the decoder sees it (frames.ts).
  */
-export async function* zstdDecodeStream(
+export function zstdDecodeStream(
   compressed: AsyncIterable<Uint8Array>,
   opts: { windowLogMax?: number; maxContentSize?: number } = {},
 ): AsyncGenerator<Uint8Array> {
   if (opts.maxContentSize !== undefined) compressed = walked(compressed, new FrameWalker(opts.maxContentSize));
-  const decoder = zlib.createZstdDecompress({
-    chunkSize: ZSTD_CHUNK_SIZE,
-    params: { [Z.ZSTD_d_windowLogMax!]: opts.windowLogMax ?? ZSTD_WINDOW_LOG_MAX },
-  } as zlib.ZstdOptions);
-  const feeding = pipeline(Readable.from(compressed, { objectMode: false }), decoder).catch((error) => {
-    decoder.destroy(error);
-  });
-  try {
-    for await (const chunk of decoder) yield chunk as Uint8Array;
-  } catch (error) {
-    throw toZstdError(error);
-  } finally {
-    decoder.destroy();
-    await feeding;
-  }
+  return decodeZstdStream(compressed, { windowLogMax: opts.windowLogMax });
 }
 
 async function* walked(compressed: AsyncIterable<Uint8Array>, walker: FrameWalker): AsyncGenerator<Uint8Array> {
