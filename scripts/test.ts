@@ -1,12 +1,17 @@
 /**
- * The whole test suite: build `dist/moss` (the end-to-end tests run the real binary), run
- * `bun test`, and close with the one line CI reads: `N passed, N failed`. Exits non-zero when
+ * The whole test suite: type-check, build `dist/moss` (the end-to-end tests run the real binary),
+ * run `bun test`, and close with the one line CI reads: `N passed, N failed`. Exits non-zero when
  * anything failed or when no test ran.
  */
 import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dir, "..");
+const typecheck = spawnSync(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", root], { cwd: root, stdio: "inherit" });
+if (typecheck.status !== 0) {
+  console.log("\ntype check failed\n0 passed, 1 failed");
+  process.exit(1);
+}
 const build = spawnSync(process.execPath, [path.join(root, "scripts", "build.ts")], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) {
   console.log("0 passed, 1 failed");

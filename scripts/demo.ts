@@ -1,0 +1,104 @@
+/**
+ * The README's first command: what moss-ts does today, end to end, on an embedded default.
+ *
+ *   bun scripts/demo.ts [--keep]
+ *
+ * Builds `dist/moss` when it is stale, generates a small seeded distribution of `.stone`
+ * packages, packs one package by hand from a directory tree, then runs the real binary on them:
+ * `inspect`, `inspect --check` of every package, and `extract` with the files verified on disk.
+ * Everything lives in one temporary directory, removed at the end unless `--keep`.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { freshBinary, ROOT } from "./bench/binary.ts";
+import { makeDistro } from "./lib/distro.ts";
+
+const { values: args } = parseArgs({ options: { keep: { type: "boolean", default: false } } });
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const bold = (text: string) => (color ? `\x1b[1m${text}\x1b[0m` : text);
+const step = (title: string) => console.log(`\n${bold(`== ${title}`)}`);
+
+const moss = freshBinary((line) => console.log(line));
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "moss-demo-"));
+
+/** Paths under the demo directory, shortened for reading. */
+const shown = (text: string) => text.replaceAll(work, "$DEMO");
+
+/** Run the binary as a user would, echoing the command (or `echo` for a long one) and its output. */
+function run(argv: string[], opts: { quiet?: boolean; head?: number; echo?: string } = {}): string {
+  console.log(`$ moss ${opts.echo ?? shown(argv.join(" "))}`);
+  const result = spawnSync(moss, argv, { encoding: "utf8", cwd: work });
+  const out = `${result.stdout}${result.stderr}`.trimEnd();
+  if (!opts.quiet) {
+    const lines = shown(out).split("\n");
+    console.log(lines.slice(0, opts.head ?? lines.length).join("\n"));
+    if (opts.head && lines.length > opts.head) console.log(`… (${lines.length - opts.head} more lines)`);
+  }
+  if (result.status !== 0) throw new Error(`moss ${argv[0]} exited ${result.status}:\n${out}`);
+  return result.stdout;
+}
+
+try {
+  console.log(`moss-ts demo in ${work} (shown as $DEMO)`);
+  run(["--version"]);
+
+  step("1. Generate a small seeded distribution of .stone packages");
+  const started = performance.now();
+  const distro = await makeDistro({ out: path.join(work, "repo"), seed: 1 });
+  const { totals } = distro;
+  console.log(
+    `${totals.packages} packages, ${totals.files} files (${totals.symlinks} symlinks), ` +
+      `${(totals.plainBytes / 2 ** 20).toFixed(1)} MiB plain → ${(totals.stoneBytes / 2 ** 20).toFixed(1)} MiB of .stone ` +
+      `in ${((performance.now() - started) / 1000).toFixed(1)} s; kernel ${distro.kernel.version} in ${distro.kernel.package}`,
+  );
+
+  step("2. Pack a package by hand from a directory tree");
+  const tree = path.join(work, "hello-tree");
+  fs.mkdirSync(path.join(tree, "bin"), { recursive: true });
+  fs.mkdirSync(path.join(tree, "share", "doc", "hello"), { recursive: true });
+  fs.writeFileSync(path.join(tree, "bin", "hello"), "#!/bin/sh\necho 'Hello from moss-ts'\n", { mode: 0o755 });
+  fs.writeFileSync(path.join(tree, "share", "doc", "hello", "README"), "A package packed by scripts/pack-stone.ts.\n");
+  fs.symlinkSync("hello", path.join(tree, "bin", "hi"));
+  const hello = path.join(work, "hello-1.0-1-1-x86_64.stone");
+  const pack = spawnSync(process.execPath, [
+    path.join(ROOT, "scripts", "pack-stone.ts"), tree, "--name", "hello", "--version", "1.0", "--release", "1",
+    "--summary", "Says hello", "--license", "MPL-2.0", "--provides", "binary(hello)", "--depends", "binary(sh)", "-o", hello,
+  ], { encoding: "utf8" });
+  if (pack.status !== 0) throw new Error(`pack-stone failed:\n${pack.stderr}`);
+  console.log(shown(pack.stdout.trimEnd()));
+
+  step("3. Inspect it (the same text as Rust moss)");
+  run(["inspect", hello]);
+
+  step("4. Verify every payload, checksum and file digest of every package");
+  const stones = fs.readdirSync(path.join(work, "repo")).filter((f) => f.endsWith(".stone")).map((f) => path.join(work, "repo", f));
+  const check = run(["inspect", "--check", hello, ...stones], { quiet: true, echo: "inspect --check $DEMO/hello-1.0-1-1-x86_64.stone $DEMO/repo/*.stone" });
+  const ok = check.split("\n").filter((l) => l === "Result: OK").length;
+  console.log(`${ok} of ${stones.length + 1} packages: Result: OK`);
+
+  step("5. Extract the kernel package and the hand-made one");
+  const kernel = stones.find((s) => path.basename(s).startsWith(`${distro.kernel.package}-`))!;
+  const out = path.join(work, "extracted");
+  run(["extract", "-o", out, hello, kernel]);
+  for (const dir of fs.readdirSync(out)) {
+    const files = (fs.readdirSync(path.join(out, dir), { recursive: true }) as string[]).sort();
+    console.log(`${dir}/: ${files.length} entries, e.g. ${files.filter((f) => f.split("/").length >= 3).slice(0, 3).join(", ")}`);
+  }
+  const hi = path.join(out, "hello-1.0-1.x86_64", "usr", "bin", "hi");
+  const script = spawnSync(hi, { encoding: "utf8" });
+  if (script.status !== 0) throw new Error(`${hi} did not run: ${script.error?.message ?? script.stderr}`);
+  console.log(`$ ${shown(hi)}\n${script.stdout.trimEnd()}`);
+
+  step("6. Machine-readable output");
+  const json = JSON.parse(run(["inspect", "--json", hello], { quiet: true }));
+  console.log(`inspect --json: ${json[0].packages[0].name} ${json[0].packages[0].version}, ${json[0].layout.length} layout entries, ` +
+    `providers ${JSON.stringify(json[0].packages[0].providers)}`);
+
+  console.log(`\n${bold("Done.")} Install, sync, states and boot management arrive with the next issues.`);
+} finally {
+  if (args.keep) console.log(`kept ${work}`);
+  else fs.rmSync(work, { recursive: true, force: true });
+}

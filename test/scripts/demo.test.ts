@@ -1,0 +1,20 @@
+/** The README's first command: the demo runs the real binary end to end and cleans up after itself. */
+import { expect, test } from "bun:test";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ensureBinary } from "../helpers/moss.ts";
+
+test("the demo packs, verifies and extracts with dist/moss, and leaves no temporary directory", () => {
+  ensureBinary();
+  const before = new Set(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("moss-demo-")));
+  const result = Bun.spawnSync([process.execPath, path.join(import.meta.dir, "../../scripts/demo.ts")], { env: { ...process.env, NO_COLOR: "1" } });
+  const stdout = result.stdout.toString();
+  expect(result.stderr.toString()).toBe("");
+  expect(result.exitCode).toBe(0);
+  expect(stdout).toMatch(/^(\d+) of \1 packages: Result: OK$/m);
+  expect(stdout).toContain("usr/bin/hi\nHello from moss-ts");
+  expect(stdout).not.toContain("\x1b[");
+  const after = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("moss-demo-") && !before.has(f));
+  expect(after).toEqual([]);
+}, 60_000);
