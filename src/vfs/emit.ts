@@ -1,0 +1,87 @@
+/**
+ * The tree as the blit needs it: entries in depth-first pre-order, siblings sorted by name, each
+ * one below a directory emitted before it (checked as it goes; invariant.ts re-checks a finished
+ * list from its paths alone). Nothing is emitted below a non-directory: whatever a package put
+ * below a file, or below a symlink that could not be redirected, is reported instead (a conflict,
+ * or an unsafe path when the link leaves /usr).
+ */
+import { LayoutEntryType } from "../stone/types.ts";
+import { compareNames } from "./layout-path.ts";
+import { pathOf, type Claim, type LayoutTree, type TreeNode } from "./tree.ts";
+import type { VfsEntry, VfsUnsafePath } from "./types.ts";
+
+/** S_IFDIR | 0755: what an implicit directory is given, as the mode a stone would record. */
+export const IMPLICIT_DIRECTORY_MODE = 0o40755;
+
+export function emitEntries(tree: LayoutTree, unsafePaths: VfsUnsafePath[]): VfsEntry[] {
+  const entries: VfsEntry[] = [];
+  const visit = (node: TreeNode, path: string): void => {
+    entries.push(entryOf(node, path));
+    if (node.kind !== "directory") {
+      if (node.children !== undefined || node.shadowed !== undefined) reportBelow(tree, node, path, unsafePaths);
+      return;
+    }
+    if (node.children === undefined) return;
+    for (const name of sortedNames(node.children)) {
+      const child = node.children.get(name)!;
+      // The blit's safety rests on this (and redirect.ts computes link directories from parent
+      // pointers): a child is emitted only below the directory node it names as its parent.
+      if (child.parent !== node) throw new Error(`VFS invariant broken: ${path}/${name} is not linked to its parent`);
+      visit(child, `${path}/${name}`);
+    }
+  };
+  visit(tree.usr, "/usr");
+  return entries;
+}
+
+/** Every entry has the same fields in the same order (one object shape for the engine). */
+function entryOf(node: TreeNode, path: string): VfsEntry {
+  const claim = node.claim;
+  if (claim === undefined) {
+    return {
+      path, kind: "directory", mode: IMPLICIT_DIRECTORY_MODE, uid: 0, gid: 0,
+      digest: undefined, source: undefined, packageId: undefined, entryType: LayoutEntryType.Directory,
+    };
+  }
+  const { record } = claim;
+  return {
+    path, kind: node.kind, mode: record.mode, uid: record.uid, gid: record.gid,
+    digest: record.digest, source: record.source, packageId: claim.packageId, entryType: record.entryType,
+  };
+}
+
+/**
+ * Sibling names in UTF-8 byte order. The engine's own sort compares UTF-16 units, which agrees
+ * unless a name holds characters above U+FFFF; one pass over neighbours tells, and only then the
+ * slower comparator runs.
+ */
+function sortedNames(children: Map<string, TreeNode>): string[] {
+  const names = [...children.keys()].sort();
+  for (let i = 1; i < names.length; i++) {
+    if (compareNames(names[i - 1]!, names[i]!) > 0) return names.sort(compareNames);
+  }
+  return names;
+}
+
+/** Every package entry below `blocker` (and directory entries it shadows) cannot be placed. */
+function reportBelow(tree: LayoutTree, blocker: TreeNode, blockerPath: string, unsafePaths: VfsUnsafePath[]): void {
+  const owner = blocker.claim!;
+  // Links that failed say why (redirect.ts); a file or special entry simply is no directory.
+  const failure = blocker.failure ?? { unsafe: false, detail: `${pathOf(blocker)} is a ${blocker.kind} file, not a directory` };
+  const report = (path: string, claim: Claim): void => {
+    if (failure.unsafe) unsafePaths.push({ path, packageId: claim.packageId, reason: failure.detail });
+    else tree.conflict(blocker, owner, claim, failure.detail, path);
+  };
+  for (const claim of blocker.shadowed ?? []) report(blockerPath, claim);
+  const descend = (node: TreeNode, path: string): void => {
+    if (node.children === undefined) return;
+    for (const name of sortedNames(node.children)) {
+      const child = node.children.get(name)!;
+      const childPath = `${path}/${name}`;
+      if (child.claim !== undefined) report(childPath, child.claim);
+      for (const claim of child.shadowed ?? []) report(childPath, claim);
+      descend(child, childPath);
+    }
+  };
+  descend(blocker, blockerPath);
+}
