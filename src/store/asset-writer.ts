@@ -1,0 +1,123 @@
+/**
+ * The content sink that fills the store: each asset to write goes to its own `.part` file beside
+ * its final path, and nothing is published until the caller says the whole payload checked out.
+ *
+ * Part names carry the pid, the worker thread and a counter (`<asset>.<pid>-<thread>-<n>.part`), so
+ * two unpacks of one asset, in one process, two workers or two processes, never write the same
+ * file: both finish, and the
+ * second rename replaces identical bytes (the name is the content's hash). A crash leaves
+ * `.part` files only; `cleanLeftovers` and the asset GC remove them.
+ */
+import fs from "node:fs";
+import { threadId } from "node:worker_threads";
+import type { ContentSink, IndexRecord } from "../stone/index.ts";
+import { errnoOf, storeIoError } from "./errors.ts";
+
+/** Assets are plain readable files; modes of installed files are applied at blit time (spec §3.6). */
+const ASSET_MODE = 0o644;
+const DIRECTORY_MODE = 0o755;
+const CREATE_EXCLUSIVE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
+
+const PART_OWNER = `${process.pid}-${threadId}`;
+let partCounter = 0;
+
+interface PendingPart {
+  part: string;
+  target: string;
+}
+
+export class AssetWriter implements ContentSink {
+  private readonly pending: PendingPart[] = [];
+  private published = 0;
+  private fd = -1;
+  private current = "";
+
+  /**
+   * @param toWrite digest (32 digits) → asset path, for every asset this package must write;
+   *   entries are taken as they are written, so a digest the index repeats is written once.
+   */
+  constructor(private readonly toWrite: Map<string, string>) {}
+
+  /** Assets written so far (their `.part` files, until `publish`). */
+  get written(): number {
+    return this.pending.length;
+  }
+
+  beginFile(record: IndexRecord): void {
+    const target = this.toWrite.get(record.digest);
+    if (target === undefined) return; // reused, or already written from an earlier record
+    this.toWrite.delete(record.digest);
+    const part = `${target}.${PART_OWNER}-${++partCounter}.part`;
+    this.fd = createPart(part, target);
+    this.current = part;
+    this.pending.push({ part, target });
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.fd < 0) return;
+    try {
+      for (let done = 0; done < chunk.length; ) done += fs.writeSync(this.fd, chunk, done);
+    } catch (error) {
+      throw storeIoError("cannot write", this.current, error);
+    }
+  }
+
+  endFile(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    try {
+      fs.closeSync(fd);
+    } catch (error) {
+      throw storeIoError("cannot write", this.current, error);
+    }
+  }
+
+  /** Rename every `.part` to its asset. Only call once the payload's checksum has been verified. */
+  publish(): void {
+    for (; this.published < this.pending.length; this.published++) {
+      const { part, target } = this.pending[this.published]!;
+      try {
+        fs.renameSync(part, target);
+      } catch (error) {
+        throw storeIoError("cannot publish asset", target, error);
+      }
+    }
+  }
+
+  /** After any failure: close the open file and delete every `.part` not yet published. */
+  discard(): void {
+    if (this.fd >= 0) {
+      fs.closeSync(this.fd);
+      this.fd = -1;
+    }
+    for (const { part } of this.pending.slice(this.published)) fs.rmSync(part, { force: true });
+  }
+}
+
+/** The planning step made the asset's directory; if something removed it since, make it again. */
+function createPart(part: string, target: string): number {
+  try {
+    return fs.openSync(part, CREATE_EXCLUSIVE, ASSET_MODE);
+  } catch (error) {
+    if (errnoOf(error) !== "ENOENT") throw storeIoError("cannot create", part, error);
+  }
+  makeAssetDirectory(target.slice(0, target.lastIndexOf("/")));
+  try {
+    return fs.openSync(part, CREATE_EXCLUSIVE, ASSET_MODE);
+  } catch (error) {
+    throw storeIoError("cannot create", part, error);
+  }
+}
+
+/**
+ * `mkdir -p` that says whether it made the leaf. Bun tries the leaf first and walks up only on
+ * ENOENT, without an exception for one that exists, so a new leaf costs one syscall.
+ */
+export function makeAssetDirectory(dir: string): boolean {
+  try {
+    return fs.mkdirSync(dir, { recursive: true, mode: DIRECTORY_MODE }) !== undefined;
+  } catch (error) {
+    throw storeIoError("cannot create directory", dir, error);
+  }
+}
