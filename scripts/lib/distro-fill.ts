@@ -66,6 +66,8 @@ interface TreeOptions {
   links?: number;
   /** Chance that a file repeats the bytes of an earlier one of the same stream. */
   dupes?: number;
+  /** Starts every file name: directories shared by all packages (man pages) need names no other package uses. */
+  namePrefix?: string;
 }
 
 function streamsFor(plan: PackagePlan, rng: Prng): Stream[] {
@@ -75,7 +77,7 @@ function streamsFor(plan: PackagePlan, rng: Prng): Stream[] {
   const doc = tree(10, { dir: `share/doc/${plan.name}`, exts: ["", ".md", ".txt", ".html"], kind: () => "text", size: textSize, perDir: 30, links: 0.02 });
   const locale = (weight: number) => localeStream(weight, plan, rng, own);
   const man = (weight: number, section: number) =>
-    tree(weight, { dir: `share/man/man${section}`, exts: [`.${section}`], kind: () => "text", size: (r) => r.logUniform(800, 16_000), prefix: ".TH ", links: 0.1 });
+    tree(weight, { dir: `share/man/man${section}`, exts: [`.${section}`], kind: () => "text", size: (r) => r.logUniform(800, 16_000), prefix: ".TH ", links: 0.1, namePrefix: `${plan.name}-` });
   const data = (weight: number, dir: string) =>
     tree(weight, { dir, exts: [".xml", ".json", ".ui", ".css", ".js", ".svg", ".txt", ".png"], kind: (e) => (e === ".png" ? "compressed" : "text"), size: dataSize, perDir: 25, links: 0.03, dupes: 0.03 });
   const plugins = (weight: number, dir: string) =>
@@ -135,8 +137,8 @@ class Names {
   }
 
   /** `dir/<word><ext>`, numbered only if the word is taken. */
-  fresh(rng: Prng, dir: string, ext: string): string {
-    const stem = word(rng);
+  fresh(rng: Prng, dir: string, ext: string, namePrefix = ""): string {
+    const stem = namePrefix + word(rng);
     for (let n = 1; ; n++) {
       const candidate = `${dir}/${stem}${n === 1 ? "" : `-${n}`}${ext}`;
       if (this.free(candidate)) return this.claim(candidate);
@@ -163,7 +165,7 @@ function treeStream(weight: number, plan: PackagePlan, rng: Prng, names: Names, 
         inDir = [];
       }
       const ext = rng.pick(opts.exts);
-      const path = names.fresh(rng, dir, ext);
+      const path = names.fresh(rng, dir, ext, opts.namePrefix);
       if (inDir.length > 0 && rng.chance(opts.links ?? 0)) {
         plan.entries.push({ type: "symlink", path, target: rng.pick(inDir).slice(dir.length + 1) });
         return;
