@@ -4,6 +4,10 @@ import { defineCommand, type CommandDef } from "citty";
 export const SUBCOMMANDS: Record<string, () => Promise<CommandDef<any>>> = {
   extract: () => import("./extract.ts").then((m) => m.default),
   inspect: () => import("./inspect.ts").then((m) => m.default),
+  install: () => import("./install.ts").then((m) => m.default),
+  list: () => import("./list.ts").then((m) => m.default),
+  remove: () => import("./remove.ts").then((m) => m.default),
+  state: () => import("./state.ts").then((m) => m.default),
   version: () => import("./version.ts").then((m) => m.default),
 };
 

@@ -1,0 +1,47 @@
+import { applyInstall, planInstall } from "../client/install.ts";
+import { packageColumns } from "../ui/columns.ts";
+import { confirmOrCancel } from "../ui/confirm.ts";
+import { json, out } from "../ui/output.ts";
+import { createProgress } from "../ui/progress.ts";
+import { mossCommand } from "./command.ts";
+import { blitSummary } from "./format.ts";
+import { withSession } from "./session.ts";
+
+const columnItem = (c: { meta: { name: string; version: string; release: number } }) => ({ name: c.meta.name, version: c.meta.version, release: c.meta.release });
+
+export default mossCommand({
+  meta: { name: "install", description: "Install packages (names, providers or local .stone files)" },
+  args: {
+    packages: { type: "positional", description: "packages to install", required: true },
+    "dry-run": { type: "boolean", description: "Show what would be installed and stop" },
+    to: { type: "string", description: "Blit this install to the provided directory instead of the root" },
+    json: { type: "boolean", description: "Print one JSON document describing the result" },
+  },
+  async run(args, globals) {
+    if (args.to) throw new (await import("../errors.ts")).MossError("NOT_IMPLEMENTED", "install --to is not implemented yet");
+    await withSession(globals, !args["dry-run"], async (session) => {
+      const plan = await planInstall(session, args._);
+      if (plan.missing.length === 0) {
+        if (args.json) return json({ installed: [], alreadyInstalled: plan.alreadyInstalled.map((c) => c.meta.name), state: null });
+        if (plan.alreadyInstalled.length > 0) out(`The following package(s) are already installed:\n\n${packageColumns(plan.alreadyInstalled.map(columnItem))}`);
+        return;
+      }
+      if (!args.json) out(`The following package(s) will be installed:\n\n${packageColumns(plan.missing.map(columnItem))}\n`);
+      if (args["dry-run"]) {
+        if (args.json) json({ dryRun: true, install: plan.missing.map((c) => ({ id: c.id, name: c.meta.name, version: c.meta.version, release: c.meta.release })) });
+        return;
+      }
+      await confirmOrCancel("Do you wish to continue?", { yes: globals.yes });
+      const progress = args.json ? undefined : createProgress("Blitting filesystem");
+      const result = await applyInstall(session, plan, {
+        onCached: (c) => !args.json && out(`Installed ${c.meta.name}`),
+        onBlitProgress: progress?.update,
+      });
+      progress?.done();
+      if (args.json) {
+        return json({ state: result.stateId, previous: result.previous ?? null, installed: plan.missing.map((c) => ({ id: c.id, name: c.meta.name, version: c.meta.version, release: c.meta.release })), blit: result.blit });
+      }
+      out(`\n${blitSummary(result.blit.entries, result.blit.seconds)}`);
+    });
+  },
+});

@@ -1,0 +1,65 @@
+/**
+ * The candidate sets the install and remove use-cases resolve over: the active state's packages
+ * (metadata from the `install` DB) and local `.stone` files given on the command line. A local
+ * file's package id is the SHA-256 of the file, exactly what a repository index would call it
+ * (spec stone §10), so the same package met later through a repository is the same package.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { Databases } from "../db/index.ts";
+import { MossError } from "../errors.ts";
+import type { Installation } from "../installation/index.ts";
+import { CandidateSource, type Candidate } from "../registry/candidates.ts";
+import { packageFromMeta, StoneReader } from "../stone/index.ts";
+
+/** The active state's packages, with their explicit flags. */
+export function installedSource(installation: Installation, dbs: Databases): CandidateSource {
+  const active = installation.activeStateId;
+  if (active === undefined) return new CandidateSource("installed", []);
+  const state = dbs.state.get(active);
+  if (!state) return new CandidateSource("installed", []); // a .stateID with no row: treat as none (spec §3.1)
+  const metas = new Map(dbs.install.getMany(state.selections.map((s) => s.packageId)).map((m) => [m.id, m]));
+  const candidates: Candidate[] = [];
+  for (const selection of state.selections) {
+    const meta = metas.get(selection.packageId);
+    if (!meta) throw new MossError("NO_METADATA", `No metadata found for package "${selection.packageId}"`);
+    candidates.push({ id: selection.packageId, meta, source: "installed", explicit: selection.explicit });
+  }
+  return new CandidateSource("installed", candidates);
+}
+
+/** A command-line argument that names a local package file rather than a package. */
+export function isStonePath(argument: string): boolean {
+  return argument.endsWith(".stone") || argument.includes("/");
+}
+
+export async function readLocalStone(file: string): Promise<Candidate> {
+  const absolute = path.resolve(file);
+  if (!fs.existsSync(absolute)) throw new MossError("NO_SUCH_FILE", `${file}: no such file`);
+  const meta = (() => {
+    using reader = StoneReader.open(absolute);
+    if (reader.header.fileType !== 1) throw new MossError("NOT_A_PACKAGE", `${file}: not a binary package (stone file type ${reader.header.fileType})`);
+    const metas = reader.records().metas;
+    if (metas.length !== 1) throw new MossError("NOT_A_PACKAGE", `${file}: a binary package has exactly one meta payload, this has ${metas.length}`);
+    return packageFromMeta(metas[0]!, { file: absolute, payload: "meta" });
+  })();
+  const hash = await sha256File(absolute);
+  const size = fs.statSync(absolute).size;
+  return { id: hash, source: "local", path: absolute, meta: { ...meta, uri: `file://${absolute}`, hash, downloadSize: size } };
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  const fd = fs.openSync(file, "r");
+  try {
+    const buffer = new Uint8Array(1 << 20);
+    for (;;) {
+      const count = fs.readSync(fd, buffer, 0, buffer.length, null);
+      if (count === 0) break;
+      hasher.update(buffer.subarray(0, count));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hasher.digest("hex");
+}

@@ -1,0 +1,60 @@
+/**
+ * What the resolver chooses from: packages known by id, each with the capabilities it provides,
+ * grouped by where they come from. Sources are asked in order (spec §8.1: local files and the
+ * installed set first, repositories by priority later); inside a source the best candidate for a
+ * capability is the highest (release, build release), then the smallest id — not Rust's
+ * id-only order, which picks by hash (spec §9 #32).
+ */
+import { formatDependency, type PackageMeta } from "../stone/index.ts";
+
+export type SourceKind = "installed" | "local" | "repository";
+
+export interface Candidate {
+  id: string;
+  meta: PackageMeta;
+  source: SourceKind;
+  /** A local `.stone` file this candidate is read from. */
+  path?: string;
+  /** Installed only: the user asked for it. */
+  explicit?: boolean;
+}
+
+export class CandidateSource {
+  private readonly byId = new Map<string, Candidate>();
+  private readonly byProvider = new Map<string, Candidate[]>();
+
+  constructor(readonly kind: SourceKind, candidates: Iterable<Candidate>) {
+    for (const candidate of candidates) {
+      this.byId.set(candidate.id, candidate);
+      for (const provider of candidate.meta.providers) {
+        const text = formatDependency(provider);
+        const list = this.byProvider.get(text);
+        if (list) list.push(candidate);
+        else this.byProvider.set(text, [candidate]);
+      }
+    }
+    for (const list of this.byProvider.values()) list.sort(better);
+  }
+
+  get(id: string): Candidate | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Candidates providing `provider` (canonical text, e.g. `name(nano)`), best first. */
+  providing(provider: string): Candidate[] {
+    return this.byProvider.get(provider) ?? [];
+  }
+
+  all(): Candidate[] {
+    return [...this.byId.values()];
+  }
+}
+
+function better(a: Candidate, b: Candidate): number {
+  return b.meta.release - a.meta.release || b.meta.buildRelease - a.meta.buildRelease || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Command-line words are providers: `nano` means `name(nano)` (spec §3.2). */
+export function providerText(argument: string): string {
+  return argument.includes("(") ? argument : `name(${argument})`;
+}

@@ -1,0 +1,204 @@
+/**
+ * The blit (spec §3.11): materialise a VFS as a hardlink farm of the content store under a fresh
+ * directory. Every path comes from the VFS, which has already refused anything that could leave
+ * the tree, and the target directory is new, so no component of a path we create can be a
+ * symlink someone else planted: plain path-based syscalls are safe here, and `fs.linkSync` runs
+ * at the speed of `linkat` with directory fds (shared/notes/dependency-measurements.md §3).
+ */
+import fs from "node:fs";
+import { EMPTY_FILE_DIGEST } from "../constants.ts";
+import { MossError } from "../errors.ts";
+import { ficlone } from "../linux/index.ts";
+import { assetPath } from "../store/index.ts";
+import type { Vfs, VfsEntry } from "../vfs/index.ts";
+import { faultPoint } from "./faults.ts";
+
+export type BlitStrategy = "hardlink" | "reflink" | "copy";
+
+export interface BlitOptions {
+  strategy: BlitStrategy;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface BlitSummary {
+  /** Directories, regular files and symlinks made (the tree root excluded), as Rust counts them. */
+  entries: number;
+  seconds: number;
+  strategy: BlitStrategy;
+}
+
+export class BlitError extends MossError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("BLIT", message, options);
+    this.name = "BlitError";
+  }
+}
+
+const WRITE_BITS = 0o222;
+const PERMISSION_BITS = 0o7777;
+const PROGRESS_EVERY = 4096;
+
+/**
+ * Blit `vfs` into `target`, an existing empty directory (staging, or an ephemeral root). A VFS
+ * path `/usr/bin/x` lands at `<target>/usr/bin/x`.
+ */
+export function blitVfs(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptions): BlitSummary {
+  const started = performance.now();
+  const umask = process.umask(0);
+  const asRoot = process.geteuid?.() === 0;
+  // The mode each asset inode has now, so that it is stat'ed once per blit, not once per link.
+  const assetModes = new Map<string, number>();
+  const total = vfs.entries.length;
+  const half = total >> 1;
+  let made = 0;
+  let current: VfsEntry | undefined;
+  try {
+    for (let i = 0; i < total; i++) {
+      const entry = (current = vfs.entries[i]!);
+      const dest = target + entry.path;
+      switch (entry.kind) {
+        case "directory":
+          fs.mkdirSync(dest, entry.mode & PERMISSION_BITS);
+          made++;
+          break;
+        case "symlink":
+          fs.symlinkSync(entry.source!, dest);
+          made++;
+          break;
+        case "regular":
+          blitFile(entry, dest, assetsDir, opts.strategy, assetModes, asRoot);
+          made++;
+          break;
+        case "special":
+          break; // devices, fifos and sockets are never created (spec §3.11)
+      }
+      if (i === half) faultPoint("blit-half");
+      if (opts.onProgress && (i & (PROGRESS_EVERY - 1)) === 0) opts.onProgress(i, total);
+    }
+  } catch (error) {
+    if (error instanceof MossError) throw error;
+    const what = current ? `${current.path}${current.packageId ? ` (package ${current.packageId})` : ""}` : target;
+    throw new BlitError(`blit: ${what}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    process.umask(umask);
+  }
+  opts.onProgress?.(total, total);
+  return { entries: made, seconds: (performance.now() - started) / 1000, strategy: opts.strategy };
+}
+
+function blitFile(entry: VfsEntry, dest: string, assetsDir: string, strategy: BlitStrategy, assetModes: Map<string, number>, asRoot: boolean) {
+  const blitMode = entry.mode & PERMISSION_BITS & ~WRITE_BITS;
+  const digest = entry.digest!;
+  // One inode for every empty file would exceed the link-count limit: each gets its own.
+  if (digest === EMPTY_FILE_DIGEST) {
+    fs.closeSync(fs.openSync(dest, "w", blitMode));
+    return;
+  }
+  const asset = assetPath(assetsDir, digest);
+  if (strategy === "hardlink") {
+    let mode = assetModes.get(digest);
+    if (mode === undefined) {
+      try {
+        mode = fs.statSync(asset).mode & PERMISSION_BITS;
+      } catch (error) {
+        throw missingAsset(entry, error);
+      }
+    }
+    // All links share the inode, so its permissions are the union of every use (spec §3.11).
+    const wanted = (mode | blitMode) & ~WRITE_BITS;
+    if (wanted !== mode) fs.chmodSync(asset, wanted);
+    assetModes.set(digest, wanted);
+    try {
+      fs.linkSync(asset, dest);
+    } catch (error) {
+      // An asset shared by very many paths across states can reach the link limit: copy that one.
+      if ((error as NodeJS.ErrnoException).code !== "EMLINK") throw error;
+      copyFile(entry, asset, dest, blitMode, "copy", asRoot);
+    }
+    return;
+  }
+  copyFile(entry, asset, dest, blitMode, strategy, asRoot);
+}
+
+function copyFile(entry: VfsEntry, asset: string, dest: string, blitMode: number, strategy: BlitStrategy, asRoot: boolean) {
+  let source: number;
+  try {
+    source = fs.openSync(asset, "r");
+  } catch (error) {
+    throw missingAsset(entry, error);
+  }
+  try {
+    const out = fs.openSync(dest, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, blitMode);
+    try {
+      if (strategy === "reflink") ficlone(out, source);
+      else copyBytes(source, out);
+      // open(2) drops set-id and sticky bits through the umask rules of some filesystems: set them explicitly.
+      if (blitMode & 0o7000) fs.fchmodSync(out, blitMode);
+      if (asRoot && (entry.uid !== 0 || entry.gid !== 0)) fs.fchownSync(out, entry.uid, entry.gid);
+    } finally {
+      fs.closeSync(out);
+    }
+  } finally {
+    fs.closeSync(source);
+  }
+}
+
+function copyBytes(from: number, to: number) {
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  for (;;) {
+    const count = fs.readSync(from, buffer, 0, buffer.length, null);
+    if (count === 0) return;
+    let done = 0;
+    while (done < count) done += fs.writeSync(to, buffer, done, count - done);
+  }
+}
+
+function missingAsset(entry: VfsEntry, error: unknown): BlitError {
+  const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "is missing from the content store" : `cannot be read (${(error as Error).message})`;
+  return new BlitError(
+    `blit: the asset ${entry.digest} of ${entry.path}${entry.packageId ? ` (package ${entry.packageId})` : ""} ${reason}; run \`moss state verify\``,
+    { cause: error },
+  );
+}
+
+/**
+ * The strategy for blitting from `assetsDir` into a tree beside `probeDir` (spec §3.11 step 4,
+ * probing the asset directory as Rust should have): reflink if FICLONE works, copy if hard links
+ * cross devices, else hardlink. `MOSS_FSTREE_NATIVE_STRATEGY` overrides it.
+ */
+export function chooseStrategy(assetsDir: string, probeDir: string): BlitStrategy {
+  const forced = process.env.MOSS_FSTREE_NATIVE_STRATEGY;
+  if (forced === "reflink" || forced === "hardlink" || forced === "copy") return forced;
+  const source = `${assetsDir}/.link-test`;
+  const dest = `${probeDir}/.link-test`;
+  try {
+    fs.writeFileSync(source, "");
+    fs.rmSync(dest, { force: true });
+    const from = fs.openSync(source, "r");
+    try {
+      const to = fs.openSync(dest, "w");
+      try {
+        ficlone(to, from);
+        return "reflink";
+      } catch {
+        // no reflinks here: try a hard link below
+      } finally {
+        fs.closeSync(to);
+      }
+    } finally {
+      fs.closeSync(from);
+    }
+    fs.rmSync(dest, { force: true });
+    try {
+      fs.linkSync(source, dest);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EXDEV") return "copy";
+    }
+    return "hardlink";
+  } catch {
+    return "hardlink";
+  } finally {
+    fs.rmSync(source, { force: true });
+    fs.rmSync(dest, { force: true });
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * A new state, from selections to a live `/usr` (spec §3.8–§3.17), ordered so that a crash at
+ * any instant leaves the old state or the new one active and every archived state intact:
+ *
+ *   journal → blit staging → .stateID, os-release → syncfs → state row → EXCHANGE with /usr →
+ *   fsync → archive the old tree → root links → clear journal
+ *
+ * Before the exchange nothing live has changed, and recovery discards the half-made state (its
+ * journal names it). After the exchange the new state is live and complete on disk (it was
+ * synced first), and recovery archives whatever tree is left in staging. Rust records the state
+ * before triggers and never removes it on failure, and deletes an unarchived old tree on the
+ * next blit (spec §9 items 4 and 5); neither can happen here.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { Databases, Selection } from "../db/index.ts";
+import { MossError } from "../errors.ts";
+import { checkRootLinks, ensureRootLinks, readStateId, writeOsRelease, writeStateId, type Installation } from "../installation/index.ts";
+import { probeRenameExchange, renameExchange, syncfs } from "../linux/index.ts";
+import { buildVfs, type Vfs } from "../vfs/index.ts";
+import { blitVfs, chooseStrategy, type BlitSummary } from "./blit.ts";
+import { withSignalsHeld } from "./critical.ts";
+import { faultPoint } from "./faults.ts";
+import { clearJournal, fsyncDirectory, writeJournal } from "./journal.ts";
+import { emptyDirectory, moveToTrash } from "./trash.ts";
+
+export class TransactionError extends MossError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = "TransactionError";
+  }
+}
+
+export interface NewStateOptions {
+  summary: string;
+  /** A human name for a package id in error messages (conflicts). */
+  describe?: (packageId: string) => string;
+  onBlitProgress?: (done: number, total: number) => void;
+}
+
+export interface NewStateResult {
+  stateId: number;
+  previous: number | undefined;
+  blit: BlitSummary;
+}
+
+export async function applyNewState(
+  installation: Installation,
+  dbs: Databases,
+  selections: Selection[],
+  opts: NewStateOptions,
+): Promise<NewStateResult> {
+  const { root, stagingDir, rootsDir, assetsDir } = installation;
+  const usr = path.join(root, "usr");
+  const previous = installation.activeStateId;
+
+  // Everything that can be refused is refused before anything is written (spec §9 items 6–8).
+  preflight(installation, usr, previous);
+  const vfs: Vfs = buildVfs(
+    dbs.layout.forPackages(selections.map((s) => s.packageId)),
+    opts.describe ? { describe: opts.describe } : undefined,
+  );
+
+  const stateId = dbs.state.nextId();
+  emptyDirectory(rootsDir, stagingDir);
+  writeJournal(rootsDir, { kind: "new-state", stateId, previous: previous ?? null, pid: process.pid });
+  faultPoint("journal-written");
+
+  const blit = blitVfs(vfs, stagingDir, assetsDir, { strategy: chooseStrategy(assetsDir, stagingDir), onProgress: opts.onBlitProgress });
+  faultPoint("blitted");
+  const newUsr = path.join(stagingDir, "usr");
+  fs.mkdirSync(newUsr, { recursive: true, mode: 0o755 }); // a state with no packages still has a /usr
+  writeStateId(newUsr, stateId);
+  writeOsRelease(newUsr);
+  fs.mkdirSync(path.join(root, "etc"), { recursive: true, mode: 0o755 });
+  faultPoint("metadata-written");
+
+  syncTree(stagingDir);
+  faultPoint("staging-synced");
+
+  const recorded = dbs.state.add(opts.summary, selections);
+  if (recorded !== stateId) {
+    // Only another writer ignoring the lock could cause this; keep the tree truthful anyway.
+    writeStateId(newUsr, recorded);
+    syncTree(stagingDir);
+  }
+  faultPoint("state-recorded");
+
+  await withSignalsHeld("switching to the new state", () => {
+    fs.mkdirSync(usr, { recursive: true, mode: 0o755 });
+    renameExchange(newUsr, usr);
+    faultPoint("swapped");
+    fsyncDirectory(root);
+    fsyncDirectory(stagingDir);
+    faultPoint("swap-synced");
+
+    const oldUsr = path.join(stagingDir, "usr");
+    if (previous !== undefined) {
+      const archive = installation.archivePath(previous);
+      fs.mkdirSync(archive, { recursive: true, mode: 0o755 });
+      fs.renameSync(oldUsr, path.join(archive, "usr"));
+      fsyncDirectory(archive);
+      fsyncDirectory(stagingDir);
+    } else {
+      // First state: the old /usr was empty (preflight refused anything else).
+      moveToTrash(rootsDir, oldUsr);
+    }
+    faultPoint("archived");
+    ensureRootLinks(root);
+    faultPoint("links-done");
+    clearJournal(rootsDir);
+  });
+  installation.activeStateId = recorded;
+  return { stateId: recorded, previous, blit };
+}
+
+function preflight(installation: Installation, usr: string, previous: number | undefined) {
+  const problems = checkRootLinks(installation.root);
+  if (problems.length > 0) {
+    throw new TransactionError("ROOT_LINKS", `cannot make the root links: ${problems.join("; ")}`);
+  }
+  if (previous === undefined && fs.existsSync(usr)) {
+    const stateId = readStateId(usr);
+    const entries = fs.readdirSync(usr);
+    if (stateId === undefined && entries.length > 0) {
+      throw new TransactionError(
+        "FOREIGN_USR",
+        `${usr} holds ${entries.length} entries but no .stateID: it was not made by moss, and installing would move it aside. ` +
+          `Move it away yourself, or install into an empty root.`,
+      );
+    }
+  }
+  // The exchange cannot cross filesystems: say so now rather than after the blit.
+  if (fs.existsSync(usr)) {
+    const usrDevice = fs.statSync(usr).dev;
+    const stagingDevice = fs.statSync(installation.stagingDir).dev;
+    if (usrDevice !== stagingDevice) {
+      throw new TransactionError(
+        "SWAP_CROSS_DEVICE",
+        `${usr} and ${installation.stagingDir} are on different filesystems, so /usr cannot be swapped atomically`,
+      );
+    }
+  }
+  // A kernel or filesystem without RENAME_EXCHANGE fails here, before the blit (spec §9 #7).
+  probeRenameExchange(installation.rootsDir);
+}
+
+/** Flush the whole filesystem holding `dir`: the new tree's links and the assets they point to. */
+function syncTree(dir: string) {
+  const fd = fs.openSync(dir, "r");
+  try {
+    syncfs(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The life of a root through the real binary (issue 4): install → state 1, install more → 2,
+ * remove → 3, activate 1 brings state 1's tree back byte for byte with 3 archived, state removal
+ * by range frees archives and unreferenced assets; conflicting packages change nothing.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { FIXTURES, moss, tempDir } from "../helpers/moss.ts";
+import { distro, readStateId, snapshot, type Distro } from "../helpers/roots.ts";
+
+const work = tempDir("moss-lifecycle-");
+const root = path.join(work, "root");
+let packages: Distro;
+
+beforeAll(async () => {
+  fs.mkdirSync(root);
+  packages = await distro(path.join(work, "repo"));
+}, 60_000);
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function ok(args: string[]) {
+  const result = moss(["-D", root, "-y", ...args]);
+  if (result.status !== 0) throw new Error(`moss ${args.join(" ")} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+  return result;
+}
+
+function statesJson(): { id: number; summary: string; active: boolean; packages: number }[] {
+  return JSON.parse(ok(["state", "list", "--json"]).stdout);
+}
+
+function countAssets(): number {
+  return (fs.readdirSync(path.join(root, ".moss", "assets", "v2"), { recursive: true }) as string[])
+    .filter((f) => fs.statSync(path.join(root, ".moss", "assets", "v2", f)).isFile()).length;
+}
+
+describe("a root's lifecycle", () => {
+  let firstTree: Map<string, string>;
+
+  test("installing local .stone files creates state 1 with every file in /usr", () => {
+    const result = ok(["install", ...packages.closure("mixnek")]);
+    expect(result.stdout).toContain("The following package(s) will be installed:");
+    expect(result.stdout).toMatch(/^\d+ entries blitted in \d+\.\d\ds \(\d+\.\dk \/ s\)$/m);
+    expect(readStateId(root)).toBe("1");
+    expect(fs.readlinkSync(path.join(root, "bin"))).toBe("usr/bin");
+    firstTree = snapshot(path.join(root, "usr"));
+    const listed = JSON.parse(ok(["list", "installed", "--json"]).stdout) as { name: string }[];
+    expect(listed.map((p) => p.name)).toContain("mixnek");
+    // Every regular file of every installed package is in the tree with its digest's bytes.
+    expect([...firstTree.keys()]).toContain("lib/os-release");
+    expect(statesJson()).toMatchObject([{ id: 1, summary: "Install", active: true }]);
+  }, 60_000);
+
+  test("installing more creates state 2 and archives state 1", () => {
+    ok(["install", ...packages.closure("bermorpo")]);
+    expect(readStateId(root)).toBe("2");
+    expect(fs.readFileSync(path.join(root, ".moss", "root", "1", "usr", ".stateID"), "utf8")).toBe("1");
+    expect(snapshot(path.join(root, ".moss", "root", "1", "usr"))).toEqual(firstTree);
+  }, 60_000);
+
+  test("state verify finds a corrupt asset, repairs it from the .stone, and is clean after", () => {
+    expect(ok(["state", "verify"]).stdout.trim()).toBe("No issues found");
+    // A file of mixnek's, present in both states 1 and 2: corrupt its asset (the same inode as the trees' files).
+    const victim = [...firstTree].find(([file, what]) => file.startsWith("share/mixnek/") && what.startsWith("f "))![0];
+    const usrFile = path.join(root, "usr", victim);
+    const original = fs.readFileSync(usrFile);
+    fs.chmodSync(usrFile, 0o644);
+    fs.writeFileSync(usrFile, Buffer.concat([original, Buffer.from("corruption")]));
+    const found = moss(["-D", root, "state", "verify"], { env: {} });
+    expect(found.stdout).toMatch(/^Found \d+ issue\(s\)$/m);
+    expect(found.stdout).toMatch(/^ × Corrupt asset [0-9a-f]{32} - \{.*"share\/mixnek\//m);
+    expect(found.status).toBe(1); // stdin is not a terminal and -y was not given: nothing changed
+    const repaired = ok(["state", "verify"]);
+    expect(repaired.stdout).toContain("Reinstalling packages");
+    expect(repaired.stdout).toContain(" » state #1");
+    expect(repaired.stdout).toContain(" » state #2");
+    expect(repaired.stdout.trim().split("\n").at(-1)).toBe("All issues resolved");
+    expect(fs.readFileSync(usrFile)).toEqual(original);
+    expect(snapshot(path.join(root, ".moss", "root", "1", "usr"))).toEqual(firstTree);
+    expect(ok(["state", "verify"]).stdout.trim()).toBe("No issues found");
+  }, 60_000);
+
+  test("removing a package creates state 3 without it", () => {
+    const result = ok(["remove", "bermorpo"]);
+    expect(result.stdout).toContain("Removed bermorpo");
+    expect(readStateId(root)).toBe("3");
+    const names = (JSON.parse(ok(["list", "installed", "--json"]).stdout) as { name: string }[]).map((p) => p.name);
+    expect(names).not.toContain("bermorpo");
+  }, 60_000);
+
+  test("activating state 1 brings its tree back byte for byte and archives state 3", () => {
+    const result = ok(["state", "activate", "1"]);
+    expect(result.stdout.trim()).toBe("State 1 activated (3 archived)");
+    expect(readStateId(root)).toBe("1");
+    expect(snapshot(path.join(root, "usr"))).toEqual(firstTree);
+    expect(fs.readFileSync(path.join(root, ".moss", "root", "3", "usr", ".stateID"), "utf8")).toBe("3");
+    expect(fs.existsSync(path.join(root, ".moss", "root", "1"))).toBe(false);
+    expect(fs.readdirSync(path.join(root, ".moss", "root", "staging"))).toEqual([]);
+    expect(statesJson().map((s) => [s.id, s.active])).toEqual([[3, false], [2, false], [1, true]]);
+  }, 60_000);
+
+  test("activating the active state or a missing one fails and changes nothing", () => {
+    for (const [id, message] of [["1", "state 1 already active"], ["9", "state 9 doesn't exist"]] as const) {
+      const result = moss(["-D", root, "-y", "state", "activate", id]);
+      expect(result.status).toBe(1);
+      expect(result.stdout + result.stderr).toContain(message);
+    }
+    expect(readStateId(root)).toBe("1");
+  });
+
+  test("removing states by range deletes their archives and the assets only they used", () => {
+    const before = countAssets();
+    const refused = moss(["-D", root, "-y", "state", "remove", "1-3"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout + refused.stderr).toContain("cannot prune the currently active state");
+    const result = ok(["state", "remove", "2-3"]);
+    expect(result.stdout).toContain(`Removed "${path.join(root, ".moss", "root", "2")}"`);
+    expect(fs.existsSync(path.join(root, ".moss", "root", "2"))).toBe(false);
+    expect(fs.existsSync(path.join(root, ".moss", "root", "3"))).toBe(false);
+    expect(statesJson().map((s) => s.id)).toEqual([1]);
+    expect(countAssets()).toBeLessThan(before);
+    expect(snapshot(path.join(root, "usr"))).toEqual(firstTree);
+  }, 60_000);
+});
+
+describe("conflicting packages", () => {
+  test("a package whose declared conflict is installed is refused and the active state stays", () => {
+    const conflictRoot = path.join(work, "conflicts");
+    fs.mkdirSync(conflictRoot);
+    const first = moss(["-D", conflictRoot, "-y", "install", path.join(FIXTURES, "conflicts", "pineapple-1-1-1-x86_64.stone")]);
+    expect(first.status).toBe(0);
+    const tree = snapshot(path.join(conflictRoot, "usr"));
+    const second = moss(["-D", conflictRoot, "-y", "install", path.join(FIXTURES, "conflicts", "italian-pizza-1-1-1-x86_64.stone")]);
+    expect(second.status).toBe(1);
+    expect(second.stdout).toMatch(/^Error: .*italian-pizza conflicts with pineapple/m);
+    expect(readStateId(conflictRoot)).toBe("1");
+    expect(snapshot(path.join(conflictRoot, "usr"))).toEqual(tree);
+  }, 60_000);
+});
