@@ -3,6 +3,7 @@ import { defineCommand, type CommandDef } from "citty";
 
 export const SUBCOMMANDS: Record<string, () => Promise<CommandDef<any>>> = {
   extract: () => import("./extract.ts").then((m) => m.default),
+  info: () => import("./info.ts").then((m) => m.default),
   inspect: () => import("./inspect.ts").then((m) => m.default),
   install: () => import("./install.ts").then((m) => m.default),
   list: () => import("./list.ts").then((m) => m.default),

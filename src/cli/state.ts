@@ -1,12 +1,13 @@
 import type { State } from "../db/index.ts";
-import { pruneCandidates, removeStates, requireState, statesNewestFirst, statesToRemove } from "../client/states.ts";
+import { diffStates, estimateRemoval, pruneCandidates, removeStates, requireState, statesNewestFirst, statesToRemove } from "../client/states.ts";
+import { emptyTrash } from "../transaction/trash.ts";
 import type { Session } from "../client/session.ts";
 import { MossError, UsageError } from "../errors.ts";
 import { repairInstallation, verifyInstallation, type Issue } from "../client/verify.ts";
 import { activateState } from "../transaction/activate.ts";
 import { createProgress } from "../ui/progress.ts";
 import { confirmOrCancel } from "../ui/confirm.ts";
-import { bold, json, out } from "../ui/output.ts";
+import { bold, err, green, json, out, red } from "../ui/output.ts";
 import { localTimestamp, packageLines } from "../ui/package-list.ts";
 import { mossCommand } from "./command.ts";
 import { rustDebugPath } from "./format.ts";
@@ -19,8 +20,11 @@ function stateBlock(state: State): string {
   return lines.join("\n");
 }
 
-function stateJson(state: State, active: number | undefined) {
-  return { id: state.id, summary: state.summary, description: state.description, created: state.created, active: state.id === active, packages: state.selections.length };
+function stateJson(state: State, active: number | undefined, pinned?: Set<number>) {
+  return {
+    id: state.id, summary: state.summary, description: state.description, created: state.created,
+    active: state.id === active, pinned: pinned?.has(state.id) ?? false, packages: state.selections.length,
+  };
 }
 
 function stateId(text: string | undefined): number {
@@ -36,7 +40,8 @@ const list = mossCommand({
   run: (args, globals) =>
     withSession(globals, false, (session) => {
       const states = statesNewestFirst(session);
-      if (args.json) return json(states.map((s) => stateJson(s, session.installation.activeStateId)));
+      const pinned = session.dbs.state.pinned();
+      if (args.json) return json(states.map((s) => stateJson(s, session.installation.activeStateId, pinned)));
       for (const state of states) out(stateBlock(state));
     }),
 });
@@ -95,10 +100,18 @@ async function removeWithConfirmation(session: Session, states: State[], yes: bo
     else out("No states to remove");
     return;
   }
-  if (!asJson) out(`The following state(s) will be removed:\n\n${states.map((s) => bold(`State ${s.id}`)).join(" ")}\n`);
+  const estimate = estimateRemoval(session, states);
+  if (!asJson) {
+    out(`The following state(s) will be removed:\n\n${states.map((s) => bold(`State ${s.id}`)).join(" ")}\n`);
+    out(`This frees about ${formatBytes(estimate.bytes)} (${estimate.assets} files of the content store no other state uses).\n`);
+  }
   await confirmOrCancel("Do you wish to continue?", { yes });
   const report = removeStates(session, states, (archive) => !asJson && out(`Removed ${rustDebugPath(archive)}`));
-  if (asJson) json(report);
+  // The trees went to the trash at once; deleting them is the slow part, so it shows progress.
+  const progress = asJson ? undefined : createProgress("Deleting archived states");
+  emptyTrash(session.installation.rootsDir, (message) => err(`Warning: ${message}`), progress?.update);
+  progress?.done();
+  if (asJson) json({ ...report, estimatedBytes: estimate.bytes });
 }
 
 const prune = mossCommand({
@@ -160,7 +173,47 @@ const verify = mossCommand({
     }),
 });
 
+function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+const pinCommand = (pinned: boolean) =>
+  mossCommand({
+    meta: { name: pinned ? "pin" : "unpin", description: pinned ? "Keep a state from ever being pruned" : "Let a pinned state be pruned again" },
+    args: { id: { type: "positional", description: "state id", required: true } },
+    run: (args, globals) =>
+      withSession(globals, true, (session) => {
+        const id = stateId(args.id);
+        requireState(session, id);
+        session.dbs.state.pin(id, pinned);
+        out(`State ${id} ${pinned ? "pinned" : "unpinned"}`);
+      }),
+  });
+
+const diff = mossCommand({
+  meta: { name: "diff", description: "Show the packages that differ between two states" },
+  args: { from: { type: "positional", description: "state id", required: true }, to: { type: "positional", description: "state id", required: true }, ...jsonArg },
+  run: (args, globals) =>
+    withSession(globals, false, (session) => {
+      const [from, to] = args._.map((id) => stateId(id));
+      if (from === undefined || to === undefined) throw new UsageError("state diff needs two state ids");
+      const result = diffStates(session, from, to);
+      if (args.json) return json(result);
+      for (const p of result.added) out(`${green("+")} ${bold(p.name)} ${p.version}-${p.release}`);
+      for (const p of result.removed) out(`${red("-")} ${bold(p.name)} ${p.version}-${p.release}`);
+      for (const p of result.changed) out(`${"~"} ${bold(p.name)} ${p.from.version}-${p.from.release} -> ${p.to.version}-${p.to.release}`);
+      if (result.added.length + result.removed.length + result.changed.length === 0) out(`States ${from} and ${to} select the same packages`);
+    }),
+});
+
 export default mossCommand({
   meta: { name: "state", description: "Manage system states" },
-  subCommands: { list, active, query, activate, prune, remove, verify },
+  subCommands: { list, active, query, activate, prune, remove, verify, pin: pinCommand(true), unpin: pinCommand(false), diff },
 });

@@ -97,6 +97,8 @@ export const LAYOUT_SCHEMA: SchemaSpec = {
   additions: [`CREATE INDEX IF NOT EXISTS ${LAYOUT_PACKAGE_INDEX} ON layout (package_id)`],
 };
 
+export const STATE_PINS_TABLE = "moss_ts_state_pins";
+
 export const STATE_SCHEMA: SchemaSpec = {
   kind: "state",
   version1: `CREATE TABLE IF NOT EXISTS state (
@@ -118,5 +120,8 @@ CREATE TABLE IF NOT EXISTS state_selections (
 `,
   tables: ["state", "state_selections"],
   foreignKeys: true,
-  additions: [],
+  // moss-ts's pins (`state pin`): a table Rust never reads; deleting a state row drops its pin.
+  additions: [
+    `CREATE TABLE IF NOT EXISTS ${STATE_PINS_TABLE} (state_id INTEGER NOT NULL PRIMARY KEY, FOREIGN KEY(state_id) REFERENCES state(id) ON DELETE CASCADE)`,
+  ],
 };

@@ -3,7 +3,7 @@ import type { Database } from "bun:sqlite";
 import { ChunkedInsert } from "./batch.ts";
 import { openSqlite, type OpenOptions } from "./connection.ts";
 import { DbError } from "./errors.ts";
-import { STATE_SCHEMA } from "./schema.ts";
+import { STATE_PINS_TABLE, STATE_SCHEMA } from "./schema.ts";
 import { IN_JSON_LIST, jsonList, SqliteStore } from "./store.ts";
 
 /** The only state kind Rust moss knows; a row with any other `type` fails to decode there too. */
@@ -68,6 +68,23 @@ export class StateDb extends SqliteStore {
 
   get(id: number): State | undefined {
     return this.load("reading a state", "WHERE id = ?", [id])[0];
+  }
+
+  /** Pinned states are never pruned (moss-ts only; Rust ignores the table). */
+  pin(id: number, pinned: boolean): void {
+    this.write(pinned ? "pinning a state" : "unpinning a state", () => {
+      if (pinned) this.db.query(`INSERT OR IGNORE INTO ${STATE_PINS_TABLE} (state_id) VALUES (?)`).run(id);
+      else this.db.query(`DELETE FROM ${STATE_PINS_TABLE} WHERE state_id = ?`).run(id);
+    });
+  }
+
+  pinned(): Set<number> {
+    return this.read("reading pins", () => {
+      // A read-only database made by Rust has no pins table.
+      const table = this.db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(STATE_PINS_TABLE);
+      if (!table) return new Set<number>();
+      return new Set(this.db.query<{ state_id: number }, []>(`SELECT state_id FROM ${STATE_PINS_TABLE}`).all().map((r) => r.state_id));
+    });
   }
 
   exists(id: number): boolean {

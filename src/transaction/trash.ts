@@ -16,7 +16,7 @@ export function moveToTrash(rootsDir: string, victim: string): void {
 }
 
 /** Delete everything in the trash (errors other than "already gone" are reported, not thrown). */
-export function emptyTrash(rootsDir: string, warn: (message: string) => void = () => {}): void {
+export function emptyTrash(rootsDir: string, warn: (message: string) => void = () => {}, onProgress?: (done: number, total: number) => void): void {
   const trash = path.join(rootsDir, TRASH_NAME);
   let names: string[];
   try {
@@ -24,13 +24,15 @@ export function emptyTrash(rootsDir: string, warn: (message: string) => void = (
   } catch {
     return;
   }
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
+    onProgress?.(i, names.length);
     try {
       fs.rmSync(path.join(trash, name), { recursive: true, force: true });
     } catch (error) {
       warn(`could not delete ${path.join(trash, name)}: ${(error as Error).message}`);
     }
   }
+  onProgress?.(names.length, names.length);
 }
 
 /** Make `dir` an existing, empty directory, moving anything in it to the trash. */

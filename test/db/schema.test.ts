@@ -20,6 +20,11 @@ const freshDir = () => {
 };
 
 const SCRIPTS = { install: RUST_META_V1, layout: RUST_LAYOUT_V1, state: RUST_STATE_V1 } as const;
+/** moss-ts's own additions, which Rust neither creates nor reads. */
+const OUR_PINS = {
+  type: "table", name: "moss_ts_state_pins", tbl_name: "moss_ts_state_pins",
+  sql: "CREATE TABLE moss_ts_state_pins (state_id INTEGER NOT NULL PRIMARY KEY, FOREIGN KEY(state_id) REFERENCES state(id) ON DELETE CASCADE)",
+};
 const OUR_INDEX = { type: "index", name: "layout_package_id", tbl_name: "layout", sql: "CREATE INDEX layout_package_id ON layout (package_id)" };
 
 /** What SQLite keeps of a `CREATE TABLE IF NOT EXISTS x (…);` statement: `CREATE TABLE x (…)`. */
@@ -37,7 +42,7 @@ describe("schema", () => {
     openDatabases(dir).close();
     for (const [name, script] of Object.entries(SCRIPTS)) {
       const file = path.join(dir, name);
-      const tables = schemaRows(file).filter((row) => row.type === "table" && row.name !== "sqlite_sequence");
+      const tables = schemaRows(file).filter((row) => row.type === "table" && row.name !== "sqlite_sequence" && row.name !== OUR_PINS.name);
       expect(tables.map((row) => row.sql).sort()).toEqual(storedStatements(script).sort());
       expect(rawSql(file, (db) => db.query("PRAGMA user_version").get())).toEqual({ user_version: 1 });
     }
@@ -51,6 +56,7 @@ describe("schema", () => {
       createRustDb(path.join(rust, name), script);
       const expected = schemaRows(path.join(rust, name));
       if (name === "layout") expected.push(OUR_INDEX);
+      if (name === "state") expected.push(OUR_PINS);
       expect(schemaRows(path.join(ours, name))).toEqual(expected.sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`)));
     }
   });

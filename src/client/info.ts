@@ -1,0 +1,41 @@
+/**
+ * `moss info` (spec §4.7): every package providing each argument — for now the installed ones
+ * and local `.stone` files (repositories join in a later issue) — and, with `-f`, the files an
+ * installed package puts in its state.
+ */
+import { MossError } from "../errors.ts";
+import { providerText, type Candidate } from "../registry/candidates.ts";
+import { buildVfs, type VfsEntry } from "../vfs/index.ts";
+import { installedSource, isStonePath, readLocalStone } from "./packages.ts";
+import type { Session } from "./session.ts";
+
+export interface InfoResult {
+  argument: string;
+  packages: { candidate: Candidate; installed: boolean; files?: VfsEntry[] }[];
+}
+
+export async function packageInfo(session: Session, args: string[], withFiles: boolean): Promise<InfoResult[]> {
+  const installed = installedSource(session.installation, session.dbs);
+  const results: InfoResult[] = [];
+  for (const argument of args) {
+    const found: Candidate[] = isStonePath(argument) ? [await readLocalStone(argument)] : installed.providing(providerText(argument));
+    if (found.length === 0) throw new MossError("NO_SUCH_PACKAGE", `No such package ${argument}`);
+    results.push({
+      argument,
+      packages: found.map((candidate) => {
+        const isInstalled = installed.get(candidate.id) !== undefined;
+        const files = withFiles && isInstalled ? filesOf(session, candidate.id) : undefined;
+        return { candidate, installed: isInstalled, files };
+      }),
+    });
+  }
+  return results;
+}
+
+/** The package's own entries in the active state's VFS: where its files really land. */
+function filesOf(session: Session, packageId: string): VfsEntry[] {
+  const active = session.installation.activeStateId;
+  const selections = active === undefined ? [] : session.dbs.state.get(active)?.selections ?? [];
+  const vfs = buildVfs(session.dbs.layout.forPackages(selections.map((s) => s.packageId)), { conflicts: "report" });
+  return vfs.entries.filter((e) => e.packageId === packageId && e.kind !== "directory");
+}
