@@ -1,4 +1,5 @@
-import { applyInstall, planInstall } from "../client/install.ts";
+import { applyEphemeral, applyInstall, planInstall, type InstallPlan } from "../client/install.ts";
+import type { Session } from "../client/session.ts";
 import { packageColumns } from "../ui/columns.ts";
 import { confirmOrCancel } from "../ui/confirm.ts";
 import { json, out } from "../ui/output.ts";
@@ -18,9 +19,9 @@ export default mossCommand({
     json: { type: "boolean", description: "Print one JSON document describing the result" },
   },
   async run(args, globals) {
-    if (args.to) throw new (await import("../errors.ts")).MossError("NOT_IMPLEMENTED", "install --to is not implemented yet");
     await withSession(globals, !args["dry-run"], async (session) => {
       const plan = await planInstall(session, args._);
+      if (args.to) return installTo(session, plan, args.to, { dryRun: Boolean(args["dry-run"]), json: Boolean(args.json), yes: globals.yes });
       if (plan.missing.length === 0) {
         if (args.json) return json({ installed: [], alreadyInstalled: plan.alreadyInstalled.map((c) => c.meta.name), state: null });
         if (plan.alreadyInstalled.length > 0) out(`The following package(s) are already installed:\n\n${packageColumns(plan.alreadyInstalled.map(columnItem))}`);
@@ -45,3 +46,18 @@ export default mossCommand({
     });
   },
 });
+
+async function installTo(session: Session, plan: InstallPlan, dir: string, opts: { dryRun: boolean; json: boolean; yes: boolean }) {
+  const packages = plan.resolved.map((c) => ({ id: c.id, name: c.meta.name, version: c.meta.version, release: c.meta.release }));
+  if (!opts.json) out(`The following package(s) will be installed:\n\n${packageColumns(plan.resolved.map(columnItem))}\n`);
+  if (opts.dryRun) {
+    if (opts.json) json({ dryRun: true, to: dir, install: packages });
+    return;
+  }
+  await confirmOrCancel("Do you wish to continue?", { yes: opts.yes });
+  const progress = opts.json ? undefined : createProgress("Blitting filesystem");
+  const blit = await applyEphemeral(session, plan, dir, { onCached: (c) => !opts.json && out(`Installed ${c.meta.name}`), onBlitProgress: progress?.update });
+  progress?.done();
+  if (opts.json) return json({ to: dir, installed: packages, blit });
+  out(`\n${blitSummary(blit.entries, blit.seconds)}`);
+}

@@ -3,17 +3,24 @@
  * (spec §9 #34). Names and providers resolve among the given files and the installed set;
  * repositories join the same transaction in a later issue.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { MossError } from "../errors.ts";
 import { CandidateSource, providerText, type Candidate } from "../registry/candidates.ts";
 import { findConflicts, Transaction } from "../registry/transaction.ts";
+import { ensureRootLinks, writeOsRelease } from "../installation/index.ts";
 import { unpackToStore } from "../store/index.ts";
+import { blitVfs, chooseStrategy, type BlitSummary } from "../transaction/blit.ts";
+import { buildVfs } from "../vfs/index.ts";
 import { faultPoint } from "../transaction/faults.ts";
+import { profileMark } from "../transaction/profile.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
 import { installedSource, isStonePath, readLocalStone } from "./packages.ts";
 import type { Session } from "./session.ts";
 
 export interface InstallPlan {
+  /** Every package the transaction selected, sorted by name (what an ephemeral root gets). */
+  resolved: Candidate[];
   /** Resolved packages that are not installed yet, sorted by name. */
   missing: Candidate[];
   /** Requested packages that are installed already. */
@@ -60,7 +67,7 @@ export async function planInstall(session: Session, args: string[]): Promise<Ins
       alreadyInstalled.push(installed.providing(`name(${candidate.meta.name})`)[0] ?? candidate);
     }
   }
-  return { missing, alreadyInstalled: dedupeByName(alreadyInstalled), requestedIds, installed };
+  return { resolved: sortByName(resolved), missing, alreadyInstalled: dedupeByName(alreadyInstalled), requestedIds, installed };
 }
 
 export interface InstallHooks {
@@ -83,11 +90,39 @@ export async function applyInstall(session: Session, plan: InstallPlan, hooks: I
 }
 
 /**
+ * `install --to DIR` (spec §3.20): the resolved packages blitted into DIR as a root of its own,
+ * with the host's content store and databases as the cache. No state, no swap, no archive. Rust
+ * deletes DIR first; we refuse a DIR that is not empty rather than delete what is in it.
+ */
+export async function applyEphemeral(session: Session, plan: InstallPlan, dir: string, hooks: InstallHooks = {}): Promise<BlitSummary> {
+  const target = path.resolve(dir);
+  const { installation } = session;
+  if (fs.existsSync(target)) {
+    if (fs.realpathSync(target) === installation.root) throw new MossError("EPHEMERAL_ROOT", `--to ${dir} is the installation root itself`);
+    if (fs.readdirSync(target).length > 0) throw new MossError("EPHEMERAL_NOT_EMPTY", `--to ${dir} is not empty: give an empty or missing directory`);
+  }
+  const installedIds = new Set(plan.installed.all().map((c) => c.id));
+  await cachePackages(session, plan.resolved.filter((c) => !installedIds.has(c.id)), hooks);
+  const vfs = buildVfs(session.dbs.layout.forPackages(plan.resolved.map((c) => c.id)), {
+    describe: (id) => plan.resolved.find((c) => c.id === id)?.meta.name ?? id,
+  });
+  fs.mkdirSync(target, { recursive: true, mode: 0o755 });
+  const summary = blitVfs(vfs, target, installation.assetsDir, { strategy: chooseStrategy(installation.assetsDir, target), onProgress: hooks.onBlitProgress });
+  const usr = path.join(target, "usr");
+  fs.mkdirSync(usr, { recursive: true, mode: 0o755 });
+  writeOsRelease(usr);
+  ensureRootLinks(target);
+  fs.mkdirSync(path.join(target, "etc"), { recursive: true, mode: 0o755 });
+  return summary;
+}
+
+/**
  * Unpack local packages into the content store, then record layouts and metadata (spec §3.6–3.7).
  * Two unpacks overlap: each one's zstd decoding runs on Bun's pool thread while the other's
  * assets are written from the main thread.
  */
 export async function cachePackages(session: Session, packages: Candidate[], hooks: InstallHooks = {}): Promise<void> {
+  profileMark("plan");
   const { installation, dbs } = session;
   const store = { assetsDir: installation.assetsDir, tempDir: path.join(installation.cacheDir, "content") };
   const layouts: { id: string; records: import("../stone/index.ts").LayoutRecord[] }[] = [];
@@ -102,8 +137,11 @@ export async function cachePackages(session: Session, packages: Candidate[], hoo
     }
   };
   await Promise.all([worker(), worker()]);
+  profileMark("unpack");
   dbs.layout.add(layouts);
+  profileMark("db layout add");
   dbs.install.add(packages.map((c) => ({ id: c.id, meta: c.meta })));
+  profileMark("db install add");
 }
 
 export function sortByName(candidates: Candidate[]): Candidate[] {

@@ -173,3 +173,26 @@ describe("conflicting packages", () => {
     expect(snapshot(path.join(conflictRoot, "usr"))).toEqual(tree);
   }, 60_000);
 });
+
+describe("install --to", () => {
+  test("builds a root in another directory from the host's store, with no state and no change to the host", () => {
+    const host = path.join(work, "host");
+    const target = path.join(work, "ephemeral");
+    fs.mkdirSync(host);
+    const result = moss(["-D", host, "-y", "install", "--to", target, ...packages.closure("morwenwen")]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/entries blitted in/);
+    expect(fs.existsSync(path.join(target, "usr", ".stateID"))).toBe(false);
+    expect(fs.readFileSync(path.join(target, "usr", "lib", "os-release"), "utf8")).toContain("NAME=");
+    expect(fs.readlinkSync(path.join(target, "lib64"))).toBe("usr/lib");
+    expect(fs.existsSync(path.join(target, "etc"))).toBe(true);
+    expect(fs.readdirSync(path.join(target, "usr", "share"))).toContain("morwenwen");
+    // The host has no state, no /usr, but keeps the packages cached.
+    expect(fs.existsSync(path.join(host, "usr"))).toBe(false);
+    expect(JSON.parse(moss(["-D", host, "state", "list", "--json"]).stdout)).toEqual([]);
+    // A second run into the now non-empty directory is refused rather than deleting it.
+    const again = moss(["-D", host, "-y", "install", "--to", target, ...packages.closure("morwenwen")]);
+    expect(again.status).toBe(1);
+    expect(again.stdout).toContain("is not empty");
+  }, 60_000);
+});
