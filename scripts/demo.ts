@@ -97,7 +97,34 @@ try {
   console.log(`inspect --json: ${json[0].packages[0].name} ${json[0].packages[0].version}, ${json[0].layout.length} layout entries, ` +
     `providers ${JSON.stringify(json[0].packages[0].providers)}`);
 
-  console.log(`\n${bold("Done.")} Install, sync, states and boot management arrive with the next issues.`);
+  step("7. Install into a throwaway root: state 1");
+  const root = path.join(work, "root");
+  fs.mkdirSync(root);
+  const byName = new Map(distro.packages.map((p) => [p.name, p]));
+  const providers = new Map<string, string>();
+  for (const p of distro.packages) for (const provider of [`name(${p.name})`, ...p.providers]) if (!providers.has(provider)) providers.set(provider, p.name);
+  const closure = (name: string, seen = new Set<string>()): Set<string> => {
+    if (seen.has(name)) return seen;
+    seen.add(name);
+    for (const dependency of byName.get(name)!.dependencies) closure(providers.get(dependency)!, seen);
+    return seen;
+  };
+  const apps = distro.packages.filter((p) => p.role === "app").map((p) => p.name);
+  const files = (names: Iterable<string>) => [...names].sort().map((n) => path.join(work, "repo", byName.get(n)!.fileName));
+  run(["-D", root, "-y", "install", ...files(closure(apps[0]!))], { head: 12 });
+
+  step("8. Install more (state 2), then remove it again (state 3)");
+  run(["-D", root, "-y", "install", ...files(closure(apps[1]!))], { quiet: true, echo: `-D $DEMO/root -y install <${apps[1]} and what it needs>` });
+  run(["-D", root, "-y", "remove", apps[1]!]);
+  run(["-D", root, "state", "list"]);
+
+  step("9. Roll back to state 1, and check every file of every state");
+  run(["-D", root, "state", "diff", "1", "3"]);
+  run(["-D", root, "-y", "state", "activate", "1"]);
+  console.log(`$DEMO/root/usr/.stateID: ${fs.readFileSync(path.join(root, "usr", ".stateID"), "utf8")}`);
+  run(["-D", root, "state", "verify"]);
+
+  console.log(`\n${bold("Done.")} Repositories, sync, triggers and boot management arrive with the next issues.`);
 } finally {
   if (args.keep) console.log(`kept ${work}`);
   else fs.rmSync(work, { recursive: true, force: true });
