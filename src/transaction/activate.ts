@@ -14,7 +14,7 @@ import type { Databases } from "../db/index.ts";
 import { readStateId, type Installation } from "../installation/index.ts";
 import { renameExchange } from "../linux/index.ts";
 import { withSignalsHeld } from "./critical.ts";
-import { faultPoint } from "./faults.ts";
+import { faultPoint, pausePoint } from "./faults.ts";
 import { clearJournal, fsyncDirectory, writeJournal } from "./journal.ts";
 import { TransactionError } from "./new-state.ts";
 import { emptyDirectory } from "./trash.ts";
@@ -46,12 +46,13 @@ export async function activateState(installation: Installation, dbs: Databases, 
   emptyDirectory(rootsDir, stagingDir);
   writeJournal(rootsDir, { kind: "activate", stateId, previous, pid: process.pid });
   faultPoint("activate-journal-written");
-  await withSignalsHeld(`activating state ${stateId}`, () => {
+  await withSignalsHeld(`activating state ${stateId}`, async () => {
     // rename(2) replaces an empty directory: the archive directory becomes staging.
     fs.renameSync(archive, stagingDir);
     faultPoint("activate-moved");
     renameExchange(path.join(stagingDir, "usr"), usr);
     faultPoint("activate-swapped");
+    await pausePoint("activate-swapped");
     const oldArchive = installation.archivePath(previous);
     fs.mkdirSync(oldArchive, { recursive: true, mode: 0o755 });
     fs.renameSync(path.join(stagingDir, "usr"), path.join(oldArchive, "usr"));

@@ -30,3 +30,13 @@ export function faultPoint(point: FaultPoint): void {
   armed ??= new Set((process.env.MOSS_FAULT_KILL ?? "").split(",").filter(Boolean));
   if (armed.size > 0 && armed.has(point)) process.kill(process.pid, "SIGKILL");
 }
+
+/**
+ * `MOSS_FAULT_PAUSE=<point>` holds the process at a point for `MOSS_FAULT_PAUSE_MS` (default
+ * 2000) with the event loop running, so a test can deliver signals inside a critical section.
+ */
+export async function pausePoint(point: FaultPoint): Promise<void> {
+  if (process.env.MOSS_FAULT_PAUSE !== point) return;
+  process.stderr.write(`moss: paused at ${point}\n`);
+  await Bun.sleep(Number(process.env.MOSS_FAULT_PAUSE_MS ?? 2000));
+}

@@ -20,7 +20,8 @@ import { probeRenameExchange, renameExchange, syncfs } from "../linux/index.ts";
 import { buildVfs, type Vfs } from "../vfs/index.ts";
 import { blitVfs, chooseStrategy, type BlitSummary } from "./blit.ts";
 import { withSignalsHeld } from "./critical.ts";
-import { faultPoint } from "./faults.ts";
+import { faultPoint, pausePoint } from "./faults.ts";
+import { profileMark } from "./profile.ts";
 import { clearJournal, fsyncDirectory, writeJournal } from "./journal.ts";
 import { emptyDirectory, moveToTrash } from "./trash.ts";
 
@@ -56,10 +57,11 @@ export async function applyNewState(
 
   // Everything that can be refused is refused before anything is written (spec §9 items 6–8).
   preflight(installation, usr, previous);
-  const vfs: Vfs = buildVfs(
-    dbs.layout.forPackages(selections.map((s) => s.packageId)),
-    opts.describe ? { describe: opts.describe } : undefined,
-  );
+  profileMark("preflight");
+  const layoutRows = dbs.layout.forPackages(selections.map((s) => s.packageId));
+  profileMark("db layout read");
+  const vfs: Vfs = buildVfs(layoutRows, opts.describe ? { describe: opts.describe } : undefined);
+  profileMark("vfs build");
 
   const stateId = dbs.state.nextId();
   emptyDirectory(rootsDir, stagingDir);
@@ -67,6 +69,7 @@ export async function applyNewState(
   faultPoint("journal-written");
 
   const blit = blitVfs(vfs, stagingDir, assetsDir, { strategy: chooseStrategy(assetsDir, stagingDir), onProgress: opts.onBlitProgress });
+  profileMark("blit");
   faultPoint("blitted");
   const newUsr = path.join(stagingDir, "usr");
   fs.mkdirSync(newUsr, { recursive: true, mode: 0o755 }); // a state with no packages still has a /usr
@@ -75,7 +78,9 @@ export async function applyNewState(
   fs.mkdirSync(path.join(root, "etc"), { recursive: true, mode: 0o755 });
   faultPoint("metadata-written");
 
+  profileMark("tree metadata");
   syncTree(stagingDir);
+  profileMark("syncfs");
   faultPoint("staging-synced");
 
   const recorded = dbs.state.add(opts.summary, selections);
@@ -84,12 +89,14 @@ export async function applyNewState(
     writeStateId(newUsr, recorded);
     syncTree(stagingDir);
   }
+  profileMark("state row");
   faultPoint("state-recorded");
 
-  await withSignalsHeld("switching to the new state", () => {
+  await withSignalsHeld("switching to the new state", async () => {
     fs.mkdirSync(usr, { recursive: true, mode: 0o755 });
     renameExchange(newUsr, usr);
     faultPoint("swapped");
+    await pausePoint("swapped");
     fsyncDirectory(root);
     fsyncDirectory(stagingDir);
     faultPoint("swap-synced");
@@ -110,6 +117,7 @@ export async function applyNewState(
     faultPoint("links-done");
     clearJournal(rootsDir);
   });
+  profileMark("swap + archive");
   installation.activeStateId = recorded;
   return { stateId: recorded, previous, blit };
 }
