@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { openDatabases, type Databases } from "../db/index.ts";
-import { openInstallation, type Installation } from "../installation/index.ts";
+import { openInstallation, readActiveStateId, type Installation } from "../installation/index.ts";
 import { cleanLeftovers } from "../store/index.ts";
 import { journalPath } from "../transaction/journal.ts";
 import { recover } from "../transaction/recovery.ts";
@@ -33,7 +33,11 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   // A reader that finds a crashed run's leftovers repairs them first when it may: otherwise it
   // would report a state that recovery is about to take back.
   const write = opts.write || (installation.mutable && interrupted(installation));
-  if (write) installation.lock((message) => out(message));
+  if (write) {
+    installation.lock((message) => out(message));
+    // Another writer may have switched states while this one waited for the lock.
+    installation.activeStateId = readActiveStateId(installation.root);
+  }
   const dbs = openDatabases(installation.dbDir, { readonly: !installation.mutable });
   if (write) {
     const report = recover(installation, dbs);

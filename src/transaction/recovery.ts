@@ -14,7 +14,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Databases } from "../db/index.ts";
-import { readStateId, type Installation } from "../installation/index.ts";
+import { checkRootLinks, ensureRootLinks, readStateId, type Installation } from "../installation/index.ts";
 import { clearJournal, fsyncDirectory, readJournal } from "./journal.ts";
 import { moveToTrash } from "./trash.ts";
 
@@ -53,6 +53,11 @@ export function recover(installation: Installation, dbs: Databases): RecoveryRep
   if (journal?.kind === "new-state" && journal.stateId !== active && !archived(installation, journal.stateId) && dbs.state.exists(journal.stateId)) {
     dbs.state.remove([journal.stateId]);
     actions.push(`deleted state ${journal.stateId}, which never became active`);
+  }
+  // A run killed between the swap and the root links left a live state without /bin, /lib64…
+  if (active !== undefined && checkRootLinks(installation.root).length === 0) {
+    const made = ensureRootLinks(installation.root);
+    if (made.length > 0) actions.push(`restored the root links ${made.join(", ")}`);
   }
   if (journal) {
     clearJournal(rootsDir);

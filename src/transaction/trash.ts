@@ -33,6 +33,12 @@ export function emptyTrash(rootsDir: string, warn: (message: string) => void = (
     }
   }
   onProgress?.(names.length, names.length);
+  // Not part of the layout of spec §1.1: leave nothing behind once it is empty.
+  try {
+    fs.rmdirSync(trash);
+  } catch {
+    // something could not be deleted (warned above), or another run is using it
+  }
 }
 
 /** Make `dir` an existing, empty directory, moving anything in it to the trash. */

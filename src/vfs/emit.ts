@@ -69,7 +69,7 @@ function reportBelow(tree: LayoutTree, blocker: TreeNode, blockerPath: string, u
   // Links that failed say why (redirect.ts); a file or special entry simply is no directory.
   const failure = blocker.failure ?? { unsafe: false, detail: `${pathOf(blocker)} is a ${blocker.kind} file, not a directory` };
   const report = (path: string, claim: Claim): void => {
-    if (failure.unsafe) unsafePaths.push({ path, packageId: claim.packageId, reason: failure.detail });
+    if (failure.unsafe) unsafePaths.push({ path, packageId: claim.packageId, reason: failure.detail, linkedBy: owner.packageId });
     else tree.conflict(blocker, owner, claim, failure.detail, path);
   };
   for (const claim of blocker.shadowed ?? []) report(blockerPath, claim);

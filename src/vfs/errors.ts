@@ -27,7 +27,8 @@ export class VfsError extends MossError {
   }
 
   static unsafe(unsafePaths: VfsUnsafePath[], describe: (packageId: string) => string): VfsError {
-    const lines = unsafePaths.slice(0, LISTED).map((u) => `${describe(u.packageId)}: ${u.path}: ${u.reason}`);
+    const lines = unsafePaths.slice(0, LISTED).map((u) =>
+      `${describe(u.packageId)}: ${u.path}: ${u.reason}${u.linkedBy && u.linkedBy !== u.packageId ? `, a symlink of ${describe(u.linkedBy)}` : ""}`);
     const head = `refusing ${unsafePaths.length} unsafe layout path${unsafePaths.length === 1 ? "" : "s"} (nothing may be written outside /usr):`;
     return new VfsError("VFS_UNSAFE_PATH", [head, ...lines, ...more(unsafePaths.length)].join("\n"), { unsafePaths });
   }

@@ -43,6 +43,8 @@ export interface VfsUnsafePath {
   path: string;
   packageId: string;
   reason: string;
+  /** The package whose symlink led the path outside /usr, when that is what went wrong. */
+  linkedBy?: string;
 }
 
 export interface Vfs {

@@ -52,6 +52,9 @@ function expectWhole(root: string, allowed: string[]) {
   }
   expect(fs.readdirSync(path.join(root, ".moss", "root", "staging"))).toEqual([]);
   expect(fs.existsSync(path.join(root, ".moss", "root", ".moss-transaction"))).toBe(false);
+  for (const [link, target] of [["bin", "usr/bin"], ["sbin", "usr/sbin"], ["lib", "usr/lib"], ["lib64", "usr/lib"], ["lib32", "usr/lib32"]]) {
+    expect(fs.readlinkSync(path.join(root, link!))).toBe(target!);
+  }
   return { active, ids: states.map((s) => s.id).sort((a, b) => a - b) };
 }
 
