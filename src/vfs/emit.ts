@@ -69,7 +69,11 @@ function reportBelow(tree: LayoutTree, blocker: TreeNode, blockerPath: string, u
   // Links that failed say why (redirect.ts); a file or special entry simply is no directory.
   const failure = blocker.failure ?? { unsafe: false, detail: `${pathOf(blocker)} is a ${blocker.kind} file, not a directory` };
   const report = (path: string, claim: Claim): void => {
-    if (failure.unsafe) unsafePaths.push({ path, packageId: claim.packageId, reason: failure.detail, linkedBy: owner.packageId });
+    if (failure.unsafe) {
+      // Only worth saying when the link is another package's: the error must name it too.
+      const linkedBy = owner.packageId !== claim.packageId ? { linkedBy: owner.packageId } : {};
+      unsafePaths.push({ path, packageId: claim.packageId, reason: failure.detail, ...linkedBy });
+    }
     else tree.conflict(blocker, owner, claim, failure.detail, path);
   };
   for (const claim of blocker.shadowed ?? []) report(blockerPath, claim);
