@@ -67,7 +67,8 @@ describe("escapes planted with symlinks", () => {
 
   test("a chain that leaves /usr half way is caught too: a -> b/c, b -> ../../tmp", () => {
     const error = buildFails([...pkg("good", link("a", "b/c")), ...pkg("evil", link("b", "../../tmp"), file("a/payload"))]);
-    expect(error.unsafePaths).toEqual([{ path: "/usr/a/payload", packageId: "evil", reason: "the symlink /usr/a -> b/c leads outside /usr" }]);
+    // The link that leads out is good's: the record names it, so the error can blame both packages.
+    expect(error.unsafePaths).toEqual([{ path: "/usr/a/payload", packageId: "evil", reason: "the symlink /usr/a -> b/c leads outside /usr", linkedBy: "good" }]);
   });
 
   test("a link planted inside a symlinked directory is followed from its real place and refused", () => {
