@@ -59,7 +59,11 @@ async function race(name: string, base: string[], first: string[], second: strin
 
   const lockfile = path.join(root, ".moss", ".moss-lockfile");
   const a = startMoss(["-D", root, "-y", "install", ...first]);
-  await until("the first install to hold the lock", () => flockHolders(lockfile).includes(a.proc.pid));
+  await until("the first install to hold the lock", () => {
+    // A first install that already ended (or failed) would make this wait forever: say so instead.
+    if (a.proc.exitCode !== null) throw new Error(`the first install exited (${a.proc.exitCode}) before it was seen holding the lock`);
+    return flockHolders(lockfile).includes(a.proc.pid);
+  }, 60_000);
   a.proc.kill("SIGSTOP");
   const b = startMoss(["-D", root, "-y", "install", ...second]);
   let waited = false;
