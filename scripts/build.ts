@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import packageJson from "../package.json" with { type: "json" };
+import { WORKER_ENTRY_POINTS } from "../src/worker-threads.ts";
 
 const root = path.resolve(import.meta.dir, "..");
 const outfile = path.join(root, "dist", "moss");
@@ -32,7 +33,11 @@ const args = [
   "build", "--compile", "--minify", "--bytecode", "--format=esm",
   "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
   ...Object.entries(defines).flatMap(([name, value]) => ["--define", `${name}=${JSON.stringify(value)}`]),
-  path.join(root, "src", "main.ts"), "--outfile", outfile,
+  // Worker threads are entry points of their own (bun's rule for --compile), embedded at their
+  // path below src/ (src/worker-threads.ts).
+  path.join(root, "src", "main.ts"),
+  ...WORKER_ENTRY_POINTS.map((entry) => path.join(root, "src", entry)),
+  "--outfile", outfile,
 ];
 const result = spawnSync(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
 if (result.status !== 0) {

@@ -36,3 +36,55 @@ export const EMPTY_FILE_DIGEST = "99aa06d3014798d86001c324468d497f";
  * of streaming a small package's content); a handful covers every hasher alive at one time.
  */
 export const HASHER_POOL_LIMIT = 8;
+
+/** Overrides the number of threads a hardlink blit uses (1 = the main thread only). */
+export const BLIT_THREADS_ENV = "MOSS_BLIT_THREADS";
+
+/**
+ * Threads of a hardlink blit by default, at most (one per CPU below that). Measured on 2 cores
+ * (scripts/bench/blit.ts): the second thread takes the blit from ~0.6× to ~1× linkfarm's rate;
+ * more threads than cores only add contention.
+ */
+export const BLIT_MAX_THREADS = 4;
+
+/** Below this many files and symlinks a blit worker (~5–20 ms to start) costs more than it saves. */
+export const BLIT_WORKER_MIN_ITEMS = 8192;
+
+/** Overrides the number of threads unpacking packages into the store (1 = the main thread only). */
+export const UNPACK_THREADS_ENV = "MOSS_UNPACK_THREADS";
+
+/**
+ * Threads unpacking at once by default, at most (one per CPU below that). An unpack is ~90% the
+ * kernel creating directories and files, which runs in parallel on separate cores.
+ */
+export const UNPACK_MAX_THREADS = 4;
+
+/**
+ * A blit of at least this many entries starts with a full garbage collection (~10–40 ms): below
+ * it, the VFS that was just built is too small for its garbage to matter to peak memory.
+ */
+export const GC_BEFORE_BLIT_ENTRIES = 20_000;
+
+/** Unpacking collects garbage after this much decoded content (store/unpack-pool.ts). */
+export const UNPACK_GC_EVERY_BYTES = 8 * 1024 * 1024;
+
+/** What one package's unpack leaves behind besides its content (buffers, records), counted toward it. */
+export const UNPACK_GC_OVERHEAD_BYTES = 3 * 1024 * 1024;
+
+/**
+ * Reading a state's layout rows collects young garbage after this many rows (db/layout.ts): each
+ * row's array and strings are garbage once decoded, and left alone they add ~20 MiB to the peak.
+ */
+export const READ_GC_ROWS = 16_384;
+
+/**
+ * Emitting a VFS collects garbage every this many entries (vfs/emit.ts), so the memory of the
+ * tree nodes already emitted is reused for the entries still to come (~15 ms each at 65,000).
+ */
+export const VFS_GC_ENTRIES = 20_000;
+
+/**
+ * Layout rows recorded per database transaction while packages unpack (client/install.ts): large
+ * enough that commits cost nothing next to the inserts, small enough that few records are held.
+ */
+export const LAYOUT_BATCH_ROWS = 8192;

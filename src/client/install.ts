@@ -5,11 +5,13 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { LAYOUT_BATCH_ROWS } from "../constants.ts";
+import type { PackageLayout } from "../db/index.ts";
 import { MossError } from "../errors.ts";
 import { CandidateSource, providerText, type Candidate } from "../registry/candidates.ts";
 import { findConflicts, Transaction } from "../registry/transaction.ts";
 import { ensureRootLinks, writeOsRelease } from "../installation/index.ts";
-import { unpackToStore } from "../store/index.ts";
+import { unpackAll } from "../store/index.ts";
 import { blitVfs, chooseStrategy, type BlitSummary } from "../transaction/blit.ts";
 import { buildVfs } from "../vfs/index.ts";
 import { faultPoint } from "../transaction/faults.ts";
@@ -32,7 +34,15 @@ export interface InstallPlan {
 export async function planInstall(session: Session, args: string[]): Promise<InstallPlan> {
   const installed = installedSource(session.installation, session.dbs);
   const local: Candidate[] = [];
-  for (const arg of args) if (isStonePath(arg)) local.push(await readLocalStone(arg));
+  for (const arg of args) {
+    if (!isStonePath(arg)) continue;
+    const candidate = await readLocalStone(arg);
+    const same = local.find((c) => c.id === candidate.id);
+    if (same && same.path !== candidate.path) {
+      throw new MossError("DUPLICATE_PACKAGE", `${same.path} and ${candidate.path} are both ${candidate.id}: give one of them`);
+    }
+    if (!same) local.push(candidate);
+  }
   const available = new CandidateSource("local", local);
 
   const requestedIds = new Set<string>();
@@ -118,30 +128,76 @@ export async function applyEphemeral(session: Session, plan: InstallPlan, dir: s
 
 /**
  * Unpack local packages into the content store, then record layouts and metadata (spec §3.6–3.7).
- * Two unpacks overlap: each one's zstd decoding runs on Bun's pool thread while the other's
- * assets are written from the main thread.
+ * The unpacks run in worker threads, one per core (store/unpack-pool.ts): nearly all their time
+ * is the kernel creating files, which runs on every core at once.
  */
 export async function cachePackages(session: Session, packages: Candidate[], hooks: InstallHooks = {}): Promise<void> {
   profileMark("plan");
+  // Planning read every package's records: its buffers, collected now, are reused by the unpacks
+  // (the same kind of memory) instead of adding to them.
+  Bun.gc(true);
+  await unpackAndRecord(session, packages, hooks);
+  // What planning and unpacking left behind (read buffers, 65,000 layout records) is garbage now:
+  // collected here, the VFS and the blit that follow reuse its memory instead of adding to it.
+  Bun.gc(true);
+}
+
+async function unpackAndRecord(session: Session, packages: Candidate[], hooks: InstallHooks): Promise<void> {
   const { installation, dbs } = session;
   const store = { assetsDir: installation.assetsDir, tempDir: path.join(installation.cacheDir, "content") };
-  const layouts: { id: string; records: import("../stone/index.ts").LayoutRecord[] }[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < packages.length) {
-      const candidate = packages[next++]!;
-      if (!candidate.path) throw new MossError("NOT_LOCAL", `${candidate.meta.name} has no local file to install from`);
-      const result = await unpackToStore(candidate.path, store);
-      layouts.push({ id: candidate.id, records: result.layout });
-      hooks.onCached?.(candidate, result);
-    }
+  const paths = packages.map((candidate) => {
+    if (!candidate.path) throw new MossError("NOT_LOCAL", `${candidate.meta.name} has no local file to install from`);
+    return candidate.path;
+  });
+  // Layouts go into the database while later packages unpack, in the order of `packages` (the
+  // rows' order decides conflicts), a batch at a time: no list of every record is ever held.
+  const batch: PackageLayout[] = [];
+  let batchRows = 0;
+  const recorded: string[] = [];
+  const flush = () => {
+    dbs.layout.add(batch);
+    recorded.push(...batch.map((layout) => layout.id));
+    batch.length = 0;
+    batchRows = 0;
   };
-  await Promise.all([worker(), worker()]);
-  profileMark("unpack");
-  dbs.layout.add(layouts);
-  profileMark("db layout add");
+  try {
+    await unpackAll(paths, store, {
+      onUnpacked: (index, result) => {
+        const candidate = packages[index]!;
+        batch.push({ id: candidate.id, records: result.layout });
+        batchRows += result.layout.length;
+        if (batchRows >= LAYOUT_BATCH_ROWS) flush();
+        hooks.onCached?.(candidate, result);
+      },
+    });
+    flush();
+  } catch (error) {
+    // A package not installed yet keeps no layout from a failed run; one being re-cached (a
+    // repair) keeps the rows it had, which these equal.
+    const installedIds = new Set(dbs.install.ids());
+    const clutter = recorded.filter((id) => !installedIds.has(id));
+    if (clutter.length > 0) dbs.layout.remove(clutter);
+    throw error;
+  }
+  profileMark("unpack + db layout add");
+  startWriteback(installation.assetsDir);
   dbs.install.add(packages.map((c) => ({ id: c.id, meta: c.meta })));
   profileMark("db install add");
+}
+
+/**
+ * Start writing the new assets to disk now (`sync -f`: syncfs in a process of its own), while the
+ * layouts are recorded and the tree is built and blitted: the syncfs before the new state goes
+ * live then finds most of it done (measured: 1.3 s → 0.2 s for 600 MiB). Only a head start:
+ * nothing waits for it, and where `sync` cannot run the final syncfs does it all.
+ */
+function startWriteback(dir: string): void {
+  try {
+    const child = Bun.spawn(["sync", "-f", dir], { stdio: ["ignore", "ignore", "ignore"] });
+    child.unref();
+  } catch {
+    // no sync(1) here: the syncfs before the swap writes everything anyway
+  }
 }
 
 export function sortByName(candidates: Candidate[]): Candidate[] {

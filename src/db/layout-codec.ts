@@ -27,9 +27,16 @@ const ENTRY_TYPE_VALUE: Record<string, number> = {
 export type LayoutFileColumns = [entryType: string, value1: string, value2: string | null];
 
 /**
- * A row as read with `SELECT id, package_id, uid, gid, mode, tag, entry_type, entry_value1,
- * entry_value2` in `values()` form.
+ * The entry type of a row as a number, computed by SQLite: reading the text of every row would
+ * allocate a string per row (65,000 per state). A type this table does not know comes back as
+ * its text (or NULL), for the error message.
  */
+export const ENTRY_TYPE_SQL = `CASE entry_type ${Object.entries(ENTRY_TYPE_VALUE).map(([text, value]) => `WHEN '${text}' THEN ${value}`).join(" ")} ELSE entry_type END`;
+
+/** The columns `decodeLayoutRow` reads, in order (with `package_id` given apart). */
+export const LAYOUT_ROW_SQL = `id, uid, gid, mode, tag, ${ENTRY_TYPE_SQL}, entry_value1, entry_value2`;
+
+/** A row read with LAYOUT_ROW_SQL in `values()` form. */
 export type LayoutRowValues = unknown[];
 
 export function encodeLayoutFile(record: LayoutRecord, file: string): LayoutFileColumns {
@@ -60,32 +67,39 @@ export function toStoredInt32(value: number, field: string, target: string, file
   return value | 0;
 }
 
-export function decodeLayoutRow(row: LayoutRowValues, file: string): { packageId: string; record: LayoutRecord } {
-  const [rowId, packageId, uid, gid, mode, tag, entryTypeText, value1, value2] = row;
-  const corrupt = (problem: string) => new DbError("DB_CORRUPT", file, `layout row ${String(rowId)}: ${problem}`);
-  if (typeof packageId !== "string") throw corrupt("package_id is not text");
-  const entryType = typeof entryTypeText === "string" ? ENTRY_TYPE_VALUE[entryTypeText] : undefined;
-  if (entryType === undefined) throw corrupt(`unknown entry_type ${JSON.stringify(entryTypeText)}`);
-  if (typeof value1 !== "string") throw corrupt(`entry_value1 is ${value1 === null ? "NULL" : "not text"}`);
+export function decodeLayoutRow(row: LayoutRowValues, packageId: unknown, file: string): { packageId: string; record: LayoutRecord } {
+  const [rowId, uid, gid, mode, tag, entryTypeValue, value1, value2] = row;
+  // No closure per row for the error path: 65,000 of them were a tenth of a state's read garbage.
+  if (typeof packageId !== "string") throw corruptRow(file, rowId, "package_id is not text");
+  if (typeof entryTypeValue !== "number") throw corruptRow(file, rowId, `unknown entry_type ${JSON.stringify(entryTypeValue)}`);
+  const entryType = entryTypeValue;
+  if (typeof value1 !== "string") throw corruptRow(file, rowId, `entry_value1 is ${value1 === null ? "NULL" : "not text"}`);
   const needsValue2 = entryType === LayoutEntryType.Regular || entryType === LayoutEntryType.Symlink || entryType === UNKNOWN_ENTRY_TYPE;
-  if (needsValue2 && typeof value2 !== "string") throw corrupt(`entry_value2 is ${value2 === null ? "NULL" : "not text"} for a ${entryTypeText} entry`);
+  if (needsValue2 && typeof value2 !== "string") {
+    throw corruptRow(file, rowId, `entry_value2 is ${value2 === null ? "NULL" : "not text"} for a ${ENTRY_TYPE_TEXT[entryType] ?? "unknown"} entry`);
+  }
 
-  const record: LayoutRecord = {
-    uid: fromStoredInt32(uid, "uid", corrupt),
-    gid: fromStoredInt32(gid, "gid", corrupt),
-    mode: fromStoredInt32(mode, "mode", corrupt),
-    tag: fromStoredInt32(tag, "tag", corrupt),
-    entryType,
-    target: needsValue2 ? (value2 as string) : value1,
-  };
+  const u = fromStoredInt32(uid, "uid", file, rowId);
+  const g = fromStoredInt32(gid, "gid", file, rowId);
+  const m = fromStoredInt32(mode, "mode", file, rowId);
+  const t = fromStoredInt32(tag, "tag", file, rowId);
+  // Each kind built whole in one literal: a property added afterwards moves the object's fields
+  // to a separate allocation, for every one of a state's 65,000 records.
+  let record: LayoutRecord;
   if (entryType === LayoutEntryType.Regular) {
     const digest = decimalToDigest(value1);
-    if (digest === undefined) throw corrupt(`entry_value1 ${JSON.stringify(value1)} is not a 128-bit decimal digest`);
-    record.digest = digest;
+    if (digest === undefined) throw corruptRow(file, rowId, `entry_value1 ${JSON.stringify(value1)} is not a 128-bit decimal digest`);
+    record = { uid: u, gid: g, mode: m, tag: t, entryType, target: value2 as string, digest };
   } else if (entryType === LayoutEntryType.Symlink || entryType === UNKNOWN_ENTRY_TYPE) {
-    record.source = value1;
+    record = { uid: u, gid: g, mode: m, tag: t, entryType, target: value2 as string, source: value1 };
+  } else {
+    record = { uid: u, gid: g, mode: m, tag: t, entryType, target: value1 };
   }
   return { packageId, record };
+}
+
+function corruptRow(file: string, rowId: unknown, problem: string): DbError {
+  return new DbError("DB_CORRUPT", file, `layout row ${String(rowId)}: ${problem}`);
 }
 
 /** 32 hex digits → the decimal text Rust stores (`u128` printed with `Display`). */
@@ -111,9 +125,9 @@ export function decimalToDigest(decimal: string): string | undefined {
  * Rows written by Diesel-era Rust and by moss-ts hold the signed value; current Rust binds the
  * u32 as a 64-bit integer, so values ≥ 2³¹ may also appear positive. Both mean the same u32.
  */
-function fromStoredInt32(value: unknown, field: string, corrupt: (problem: string) => DbError): number {
+function fromStoredInt32(value: unknown, field: string, file: string, rowId: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < -0x8000_0000 || value > 0xffff_ffff) {
-    throw corrupt(`${field} ${JSON.stringify(value)} is not a 32-bit integer`);
+    throw corruptRow(file, rowId, `${field} ${JSON.stringify(value)} is not a 32-bit integer`);
   }
   return value >>> 0;
 }

@@ -79,12 +79,15 @@ export class StoneReader {
     return `payload ${payload.ordinal} (${payloadKindName(payload.header.kind)})`;
   }
 
-  /** Decode and verify every payload but the content. */
-  records(): StoneRecords {
+  /**
+   * Decode and verify every payload but the content; with `only`, just the payloads of that kind
+   * (a package's meta is all that planning needs, and its layout and index can be large).
+   */
+  records(only?: (typeof PayloadKind)[keyof typeof PayloadKind]): StoneRecords {
     const result: StoneRecords = { metas: [], layout: [], index: [], attributes: [], skipped: [] };
     for (const payload of this.payloads) {
       const { kind, compression } = payload.header;
-      if (kind === PayloadKind.Content) continue;
+      if (kind === PayloadKind.Content || (only !== undefined && kind !== only)) continue;
       // Rust skips an unknown kind or compression unchecked; we keep it to report.
       if (!(kind in MIN_RECORD_SIZE) || (compression !== Compression.None && compression !== Compression.Zstd)) {
         result.skipped.push(payload);

@@ -2,26 +2,24 @@
  * The content sink that fills the store: each asset to write goes to its own `.part` file beside
  * its final path, and nothing is published until the caller says the whole payload checked out.
  *
- * Part names carry the pid, the worker thread and a counter (`<asset>.<pid>-<thread>-<n>.part`), so
- * two unpacks of one asset, in one process, two workers or two processes, never write the same
- * file: both finish, and the
- * second rename replaces identical bytes (the name is the content's hash). A crash leaves
- * `.part` files only; `cleanLeftovers` and the asset GC remove them.
+ * Part names carry the pid, the worker thread and a counter (`<asset>.<pid>-<thread>-<n>.part`),
+ * so two unpacks of one asset, in one process, two workers or two processes, never write the same
+ * file: both finish, and the second rename replaces identical bytes (the name is the content's
+ * hash). A crash leaves `.part` files only; `cleanLeftovers` and the asset GC remove them.
+ *
+ * No fsync per asset: one syncfs before a new state goes live makes the whole store durable.
  */
 import fs from "node:fs";
 import { threadId } from "node:worker_threads";
 import type { ContentSink, IndexRecord } from "../stone/index.ts";
-import { errnoOf, storeIoError } from "./errors.ts";
-
-/** Assets are plain readable files; modes of installed files are applied at blit time (spec §3.6). */
-const ASSET_MODE = 0o644;
-const DIRECTORY_MODE = 0o755;
-const CREATE_EXCLUSIVE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
+import type { AssetsDir } from "./assets-dir.ts";
+import { storeIoError } from "./errors.ts";
 
 const PART_OWNER = `${process.pid}-${threadId}`;
 let partCounter = 0;
 
 interface PendingPart {
+  /** Both relative to `assets/v2`. */
   part: string;
   target: string;
 }
@@ -33,10 +31,14 @@ export class AssetWriter implements ContentSink {
   private current = "";
 
   /**
-   * @param toWrite digest (32 digits) → asset path, for every asset this package must write;
-   *   entries are taken as they are written, so a digest the index repeats is written once.
+   * @param toWrite digest (32 digits) → asset path relative to `assets`, for every asset this
+   *   package must write; entries are taken as they are written, so a digest the index repeats
+   *   is written once.
    */
-  constructor(private readonly toWrite: Map<string, string>) {}
+  constructor(
+    private readonly toWrite: Map<string, string>,
+    private readonly assets: AssetsDir,
+  ) {}
 
   /** Assets written so far (their `.part` files, until `publish`). */
   get written(): number {
@@ -48,7 +50,8 @@ export class AssetWriter implements ContentSink {
     if (target === undefined) return; // reused, or already written from an earlier record
     this.toWrite.delete(record.digest);
     const part = `${target}.${PART_OWNER}-${++partCounter}.part`;
-    this.fd = createPart(part, target);
+    // The planning step made the asset's directory; if something removed it since, this makes it again.
+    this.fd = this.assets.createExclusive(part);
     this.current = part;
     this.pending.push({ part, target });
   }
@@ -58,7 +61,7 @@ export class AssetWriter implements ContentSink {
     try {
       for (let done = 0; done < chunk.length; ) done += fs.writeSync(this.fd, chunk, done);
     } catch (error) {
-      throw storeIoError("cannot write", this.current, error);
+      throw storeIoError("cannot write", this.assets.absolute(this.current), error);
     }
   }
 
@@ -69,7 +72,7 @@ export class AssetWriter implements ContentSink {
     try {
       fs.closeSync(fd);
     } catch (error) {
-      throw storeIoError("cannot write", this.current, error);
+      throw storeIoError("cannot write", this.assets.absolute(this.current), error);
     }
   }
 
@@ -78,9 +81,9 @@ export class AssetWriter implements ContentSink {
     for (; this.published < this.pending.length; this.published++) {
       const { part, target } = this.pending[this.published]!;
       try {
-        fs.renameSync(part, target);
+        this.assets.rename(part, target);
       } catch (error) {
-        throw storeIoError("cannot publish asset", target, error);
+        throw storeIoError("cannot publish asset", this.assets.absolute(target), error);
       }
     }
   }
@@ -88,36 +91,13 @@ export class AssetWriter implements ContentSink {
   /** After any failure: close the open file and delete every `.part` not yet published. */
   discard(): void {
     if (this.fd >= 0) {
-      fs.closeSync(this.fd);
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // The descriptor is gone either way; what matters is removing the files below.
+      }
       this.fd = -1;
     }
-    for (const { part } of this.pending.slice(this.published)) fs.rmSync(part, { force: true });
-  }
-}
-
-/** The planning step made the asset's directory; if something removed it since, make it again. */
-function createPart(part: string, target: string): number {
-  try {
-    return fs.openSync(part, CREATE_EXCLUSIVE, ASSET_MODE);
-  } catch (error) {
-    if (errnoOf(error) !== "ENOENT") throw storeIoError("cannot create", part, error);
-  }
-  makeAssetDirectory(target.slice(0, target.lastIndexOf("/")));
-  try {
-    return fs.openSync(part, CREATE_EXCLUSIVE, ASSET_MODE);
-  } catch (error) {
-    throw storeIoError("cannot create", part, error);
-  }
-}
-
-/**
- * `mkdir -p` that says whether it made the leaf. Bun tries the leaf first and walks up only on
- * ENOENT, without an exception for one that exists, so a new leaf costs one syscall.
- */
-export function makeAssetDirectory(dir: string): boolean {
-  try {
-    return fs.mkdirSync(dir, { recursive: true, mode: DIRECTORY_MODE }) !== undefined;
-  } catch (error) {
-    throw storeIoError("cannot create directory", dir, error);
+    for (const { part } of this.pending.slice(this.published)) this.assets.remove(part);
   }
 }

@@ -1,11 +1,13 @@
 /**
  * What interrupted unpacks leave behind (spec §3.21, §9 item 15), removed by recovery before a
  * new transaction: `.part` files under `assets/v2` whose writer is gone, and everything in the
- * content temp directory. A `.part` of a writer still running is left alone.
+ * content temp directory. A `.part` of a writer still running is left alone. The store is only
+ * walked when its writer markers say a writer may have died with parts on disk (writers.ts).
  */
 import fs from "node:fs";
 import { errnoOf, storeIoError } from "./errors.ts";
 import { assetsV2Dir } from "./paths.ts";
+import { recordSweep, scanWriters } from "./writers.ts";
 import { sweep, type SweepResult } from "./sweep.ts";
 import type { StoreDirs } from "./unpack.ts";
 
@@ -14,7 +16,19 @@ const OUR_PART = /\.(\d+)-\d+-\d+\.part$/;
 
 export function cleanLeftovers(store: StoreDirs): SweepResult {
   const processStart = performance.timeOrigin;
-  const parts = sweep(assetsV2Dir(store.assetsDir), (file, name) => !name.endsWith(".part") || !isStalePart(file, name, processStart));
+  const v2Dir = assetsV2Dir(store.assetsDir);
+  const writers = scanWriters(v2Dir, processStart);
+  let parts: SweepResult = { removed: 0, bytes: 0 };
+  if (!writers.swept || writers.stale.length > 0) {
+    let kept = 0;
+    parts = sweep(v2Dir, (file, name) => {
+      if (!name.endsWith(".part")) return true;
+      const keep = !isStalePart(file, name, processStart);
+      if (keep) kept++;
+      return keep;
+    });
+    recordSweep(v2Dir, writers.stale, kept === 0);
+  }
   const temp = sweep(store.tempDir, () => false);
   return { removed: parts.removed + temp.removed, bytes: parts.bytes + temp.bytes };
 }

@@ -35,8 +35,13 @@ export function assetsV2Dir(assetsDir: string): string {
 
 /** The hot-loop form: `v2Dir` joined once by the caller, `name` already an asset name. */
 export function assetPathIn(v2Dir: string, name: string): string {
-  if (name.length < NESTED_NAME_MIN_LENGTH) return `${v2Dir}/${name}`;
-  return `${v2Dir}/${name.slice(0, 2)}/${name.slice(2, 4)}/${name.slice(4, 6)}/${name}`;
+  return `${v2Dir}/${relativeAssetPath(name)}`;
+}
+
+/** `<a[0..2]>/<a[2..4]>/<a[4..6]>/<a>` below v2 (or `<a>` itself under 10 digits), for an asset name. */
+export function relativeAssetPath(name: string): string {
+  if (name.length < NESTED_NAME_MIN_LENGTH) return name;
+  return `${name.slice(0, 2)}/${name.slice(2, 4)}/${name.slice(4, 6)}/${name}`;
 }
 
 /** `<cacheDir>/downloads/v1/<h[0..5]>/<h[-5..]>/<h>` for the SHA-256 hex of a `.stone`. */

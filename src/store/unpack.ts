@@ -3,16 +3,18 @@
  * content store. Unlike Rust, the content is split on the fly instead of through a temp file, no
  * asset is published before the payload's checksum matched, and a failure leaves no `.part`.
  */
+import fs from "node:fs";
 import { createXxh3_128 } from "../hash/xxh3.ts";
 import {
   checkLayoutAgainstIndex, isContiguous, packageFromMeta, StoneError, StoneReader, streamContent,
   type IndexRecord, type LayoutRecord, type PackageMeta,
 } from "../stone/index.ts";
 import { checkExistingAsset } from "./asset-check.ts";
-import { AssetWriter, makeAssetDirectory } from "./asset-writer.ts";
+import { AssetWriter } from "./asset-writer.ts";
+import { AssetsDir } from "./assets-dir.ts";
 import { StoreError, storeIoError } from "./errors.ts";
-import { assetName, assetPathIn, assetsV2Dir } from "./paths.ts";
-import fs from "node:fs";
+import { assetName, assetsV2Dir, relativeAssetPath } from "./paths.ts";
+import { beginWriting, endWriting } from "./writers.ts";
 
 export interface StoreDirs {
   /** `/.moss/assets` */
@@ -22,6 +24,7 @@ export interface StoreDirs {
 }
 
 export interface UnpackOptions {
+  /** Plain content bytes done out of the total; reported complete at once when nothing needs decoding. */
   onProgress?: (plainBytes: number, plainSize: number) => void;
 }
 
@@ -37,6 +40,13 @@ export interface UnpackResult {
   plainBytes: number;
 }
 
+/**
+ * Put every file of the package at `stonePath` into the store, or nothing: the records are read
+ * and checked, assets already present are hashed and kept when right, the rest are streamed out
+ * of the content payload into `.part` files and renamed into place only once the payload's
+ * checksum matched. On any error the `.part` files of this call are deleted and the error
+ * (StoneError for the package, StoreError for the store) is rethrown.
+ */
 export async function unpackToStore(stonePath: string, store: StoreDirs, opts: UnpackOptions = {}): Promise<UnpackResult> {
   using reader = StoneReader.open(stonePath);
   const records = reader.records();
@@ -50,23 +60,33 @@ export async function unpackToStore(stonePath: string, store: StoreDirs, opts: U
   if (index.length === 0) return result;
   if (!reader.contentPayload) throw new StoreError("STORE_MISSING_CONTENT", `${stonePath}: Missing content payload`);
 
-  const { toWrite, reused } = await planAssets(assetsV2Dir(store.assetsDir), index);
+  using assets = new AssetsDir(assetsV2Dir(store.assetsDir));
+  const { toWrite, reused } = await planAssets(assets, index);
   result.reused = reused;
   // Every asset is already there and verified: the content is not needed at all.
-  if (toWrite.size === 0) return result;
+  if (toWrite.size === 0) {
+    const { plainSize } = reader.contentPayload.header;
+    opts.onProgress?.(plainSize, plainSize);
+    return result;
+  }
 
   if (!isContiguous(index)) ensureDir(store.tempDir);
-  const writer = new AssetWriter(toWrite);
+  const writer = new AssetWriter(toWrite, assets);
+  // Marked as a writer while any `.part` of ours may exist; a marker left by a crash makes the
+  // next command sweep the store for parts (writers.ts).
+  beginWriting(assets.v2Dir);
   try {
     const summary = await streamContent(reader, index, writer, { spillDir: store.tempDir, onProgress: opts.onProgress });
     writer.publish();
     result.written = writer.written;
     result.plainBytes = summary.plainBytes;
-    return result;
   } catch (error) {
     writer.discard();
+    endWriting(assets.v2Dir);
     throw error;
   }
+  endWriting(assets.v2Dir);
+  return result;
 }
 
 /**
@@ -78,7 +98,7 @@ export async function unpackToStore(stonePath: string, store: StoreDirs, opts: U
  * hold the asset yet, and no stat is needed. Directories left empty by a failed unpack are
  * collected by the asset GC.
  */
-async function planAssets(v2Dir: string, index: IndexRecord[]) {
+async function planAssets(assets: AssetsDir, index: IndexRecord[]) {
   const toWrite = new Map<string, string>();
   const seen = new Set<string>();
   const madeByUs = new Map<string, boolean>();
@@ -87,11 +107,12 @@ async function planAssets(v2Dir: string, index: IndexRecord[]) {
   for (const record of index) {
     if (seen.has(record.digest)) continue;
     seen.add(record.digest);
-    const target = assetPathIn(v2Dir, assetName(record.digest));
-    const dir = target.slice(0, target.lastIndexOf("/"));
+    const target = relativeAssetPath(assetName(record.digest));
+    const cut = target.lastIndexOf("/");
+    const dir = cut < 0 ? "" : target.slice(0, cut);
     let fresh = madeByUs.get(dir);
-    if (fresh === undefined) madeByUs.set(dir, (fresh = makeAssetDirectory(dir)));
-    if (!fresh && checkExistingAsset(target, record.end - record.start, record.digest, hasher) === "ok") reused++;
+    if (fresh === undefined) madeByUs.set(dir, (fresh = assets.makeLeafFor(target)));
+    if (!fresh && checkExistingAsset(assets.absolute(target), record.end - record.start, record.digest, hasher) === "ok") reused++;
     else toWrite.set(record.digest, target);
   }
   return { toWrite, reused };

@@ -6,11 +6,14 @@
  * at the speed of `linkat` with directory fds (shared/notes/dependency-measurements.md §3).
  */
 import fs from "node:fs";
-import { EMPTY_FILE_DIGEST } from "../constants.ts";
+import os from "node:os";
+import { BLIT_MAX_THREADS, BLIT_THREADS_ENV, EMPTY_FILE_DIGEST, GC_BEFORE_BLIT_ENTRIES } from "../constants.ts";
 import { MossError } from "../errors.ts";
-import { ficlone } from "../linux/index.ts";
-import { assetPath } from "../store/index.ts";
+import { errnoName, ficlone } from "../linux/index.ts";
+import { strerror } from "../linux/libc.ts";
+import { assetPath, assetsV2Dir } from "../store/index.ts";
 import type { Vfs, VfsEntry } from "../vfs/index.ts";
+import { blitHardlinks, BlitSyscallError, ENOENT } from "./blit-hardlink.ts";
 import { faultPoint } from "./faults.ts";
 
 export type BlitStrategy = "hardlink" | "reflink" | "copy";
@@ -18,6 +21,8 @@ export type BlitStrategy = "hardlink" | "reflink" | "copy";
 export interface BlitOptions {
   strategy: BlitStrategy;
   onProgress?: (done: number, total: number) => void;
+  /** Threads making the files of a hardlink blit, this one included; default `blitThreads()`. */
+  threads?: number;
 }
 
 export interface BlitSummary {
@@ -43,11 +48,38 @@ const PROGRESS_EVERY = 4096;
  * path `/usr/bin/x` lands at `<target>/usr/bin/x`.
  */
 export function blitVfs(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptions): BlitSummary {
+  // Building the VFS left its whole tree (and the layout rows) as garbage: collected now, the
+  // blit's own buffers take its place instead of adding to the peak.
+  if (vfs.entries.length >= GC_BEFORE_BLIT_ENTRIES) Bun.gc(true);
   const started = performance.now();
   const umask = process.umask(0);
   const asRoot = process.geteuid?.() === 0;
   // The mode each asset inode has now, so that it is stat'ed once per blit, not once per link.
   const assetModes = new Map<string, number>();
+  let made: number;
+  try {
+    if (opts.strategy === "hardlink") {
+      made = blitHardlinks(vfs, target, assetsDir, {
+        onProgress: opts.onProgress,
+        threads: opts.threads ?? blitThreads(),
+        copyInstead: (entry, asset, dest, blitMode) => copyFile(entry, asset, dest, blitMode, "copy", asRoot),
+      });
+    } else {
+      made = blitByPath(vfs, target, assetsDir, opts, assetModes, asRoot);
+    }
+  } catch (error) {
+    if (error instanceof MossError) throw error;
+    if (error instanceof BlitSyscallError) throw syscallFailure(error, assetsDir);
+    throw new BlitError(`blit: ${target}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    process.umask(umask);
+  }
+  opts.onProgress?.(vfs.entries.length, vfs.entries.length);
+  return { entries: made, seconds: (performance.now() - started) / 1000, strategy: opts.strategy };
+}
+
+/** Reflink and copy (and the fallback for anything else): whole-path calls, one file at a time. */
+function blitByPath(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptions, assetModes: Map<string, number>, asRoot: boolean): number {
   const total = vfs.entries.length;
   const half = total >> 1;
   let made = 0;
@@ -77,13 +109,39 @@ export function blitVfs(vfs: Vfs, target: string, assetsDir: string, opts: BlitO
     }
   } catch (error) {
     if (error instanceof MossError) throw error;
-    const what = current ? `${current.path}${current.packageId ? ` (package ${current.packageId})` : ""}` : target;
+    const what = current ? describeEntry(current) : target;
     throw new BlitError(`blit: ${what}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    process.umask(umask);
   }
-  opts.onProgress?.(total, total);
-  return { entries: made, seconds: (performance.now() - started) / 1000, strategy: opts.strategy };
+  return made;
+}
+
+function describeEntry(entry: VfsEntry): string {
+  return `${entry.path}${entry.packageId ? ` (package ${entry.packageId})` : ""}`;
+}
+
+function syscallFailure(error: BlitSyscallError, assetsDir: string): BlitError {
+  const { entry, syscall, errno, asset } = error;
+  // The asset is linked first and stat'ed through its new link: a missing asset fails the link.
+  if (asset !== undefined && (syscall === "statx" || (syscall === "linkat" && errno === ENOENT))) {
+    const reason = errno === ENOENT ? "is missing from the content store" : `cannot be read (${errnoName(errno)})`;
+    return new BlitError(
+      `blit: the asset ${entry.digest} of ${describeEntry(entry)} ${reason}; run \`moss state verify\``,
+      { cause: error },
+    );
+  }
+  const what = asset === undefined ? describeEntry(entry) : `${describeEntry(entry)} from ${assetsV2Dir(assetsDir)}/${asset}`;
+  return new BlitError(`blit: ${what}: ${syscall} failed: ${strerror(errno) ?? errnoName(errno)} (${errnoName(errno)})`, { cause: error });
+}
+
+/**
+ * How many threads a hardlink blit uses: `MOSS_BLIT_THREADS` if set, else one per CPU up to
+ * BLIT_MAX_THREADS. Each `linkat` is a short kernel call, and links in different directories
+ * take different locks, so a second core nearly doubles the rate.
+ */
+export function blitThreads(): number {
+  const forced = Number(process.env[BLIT_THREADS_ENV]);
+  if (Number.isInteger(forced) && forced >= 1) return forced;
+  return Math.max(1, Math.min(BLIT_MAX_THREADS, os.availableParallelism()));
 }
 
 function blitFile(entry: VfsEntry, dest: string, assetsDir: string, strategy: BlitStrategy, assetModes: Map<string, number>, asRoot: boolean) {

@@ -58,10 +58,7 @@ export async function applyNewState(
   // Everything that can be refused is refused before anything is written (spec §9 items 6–8).
   preflight(installation, usr, previous);
   profileMark("preflight");
-  const layoutRows = dbs.layout.forPackages(selections.map((s) => s.packageId));
-  profileMark("db layout read");
-  const vfs: Vfs = buildVfs(layoutRows, opts.describe ? { describe: opts.describe } : undefined);
-  profileMark("vfs build");
+  const vfs: Vfs = selectionVfs(dbs, selections, opts.describe);
 
   const stateId = dbs.state.nextId();
   emptyDirectory(rootsDir, stagingDir);
@@ -151,6 +148,16 @@ function preflight(installation: Installation, usr: string, previous: number | u
   }
   // A kernel or filesystem without RENAME_EXCHANGE fails here, before the blit (spec §9 #7).
   probeRenameExchange(installation.rootsDir);
+}
+
+/**
+ * The tree of the selected packages' layouts, built as the rows are read: no list of 65,000 rows
+ * is held beside the tree, which keeps only what it needs.
+ */
+function selectionVfs(dbs: Databases, selections: Selection[], describe: ((packageId: string) => string) | undefined): Vfs {
+  const vfs = buildVfs(dbs.layout.entries(selections.map((s) => s.packageId)), describe ? { describe } : undefined);
+  profileMark("layout read + vfs build");
+  return vfs;
 }
 
 /** Flush the whole filesystem holding `dir`: the new tree's links and the assets they point to. */

@@ -1,8 +1,10 @@
 /**
  * Phase timings of a transaction, printed to stderr when `MOSS_PROFILE=1`: where an install's
- * seconds and megabytes go (unpack, database, VFS, blit, sync). Inert otherwise: one property
- * read per phase.
+ * seconds and megabytes go (unpack, database, VFS, blit, sync), with the resident memory and
+ * its high-water mark at each mark. Inert otherwise: one flag test per phase.
  */
+import fs from "node:fs";
+
 export const PROFILE_ENV = "MOSS_PROFILE";
 
 const enabled = process.env[PROFILE_ENV] === "1";
@@ -12,9 +14,19 @@ let last = performance.now();
 export function profileMark(phase: string): void {
   if (!enabled) return;
   const now = performance.now();
-  const rssMiB = process.memoryUsage.rss() / 2 ** 20;
-  process.stderr.write(`[profile] ${phase.padEnd(24)} ${(now - last).toFixed(1).padStart(8)} ms  rss ${rssMiB.toFixed(0)} MiB\n`);
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+  const status = fs.readFileSync("/proc/self/status", "utf8");
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+  process.stderr.write(
+    `[profile] ${phase.padEnd(24)} ${(now - last).toFixed(1).padStart(8)} ms  ` +
+      `rss ${mib(kib("VmRSS"))} MiB (anon ${mib(kib("RssAnon"))}, peak ${mib(kib("VmHWM"))})  js heap ${mib(process.memoryUsage().heapUsed)} MiB\n`,
+  );
   last = now;
+}
+
+/** A one-line fact for the profile (threads started, fallbacks taken); inert unless profiling. */
+export function profileNote(text: string): void {
+  if (enabled) process.stderr.write(`[profile] ${text}\n`);
 }
 
 export function profiling(): boolean {

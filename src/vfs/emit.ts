@@ -5,6 +5,7 @@
  * below a file, or below a symlink that could not be redirected, is reported instead (a conflict,
  * or an unsafe path when the link leaves /usr).
  */
+import { VFS_GC_ENTRIES } from "../constants.ts";
 import { LayoutEntryType } from "../stone/types.ts";
 import { compareNames } from "./layout-path.ts";
 import { pathOf, type Claim, type LayoutTree, type TreeNode } from "./tree.ts";
@@ -17,8 +18,10 @@ export function emitEntries(tree: LayoutTree, unsafePaths: VfsUnsafePath[]): Vfs
   const entries: VfsEntry[] = [];
   const visit = (node: TreeNode, path: string): void => {
     entries.push(entryOf(node, path));
+    collectAsWeGo(entries.length);
     if (node.kind !== "directory") {
       if (node.children !== undefined || node.shadowed !== undefined) reportBelow(tree, node, path, unsafePaths);
+      release(node);
       return;
     }
     if (node.children === undefined) return;
@@ -29,9 +32,26 @@ export function emitEntries(tree: LayoutTree, unsafePaths: VfsUnsafePath[]): Vfs
       if (child.parent !== node) throw new Error(`VFS invariant broken: ${path}/${name} is not linked to its parent`);
       visit(child, `${path}/${name}`);
     }
+    release(node);
   };
   visit(tree.usr, "/usr");
   return entries;
+}
+
+/**
+ * A node whose entry (and everything below it) is emitted is never read again: dropping what it
+ * holds lets its layout row and its children go while the entries are still being made, so the
+ * tree and the entries are not both whole in memory at once.
+ */
+function release(node: TreeNode): void {
+  node.children = undefined;
+  node.claim = undefined;
+  node.shadowed = undefined;
+}
+
+/** Collects what `release` let go every so many entries: the engine would let it pile up first. */
+function collectAsWeGo(emitted: number): void {
+  if (emitted % VFS_GC_ENTRIES === 0) Bun.gc(false);
 }
 
 /** Every entry has the same fields in the same order (one object shape for the engine). */

@@ -196,3 +196,22 @@ describe("install --to", () => {
     expect(again.stdout).toContain("is not empty");
   }, 60_000);
 });
+
+describe("local package ids", () => {
+  test("two files that are the same package (name-version-release.arch) in one install are refused, naming both", () => {
+    const dupRoot = path.join(work, "duplicates");
+    fs.mkdirSync(dupRoot);
+    const original = path.join(FIXTURES, "conflicts", "pineapple-1-1-1-x86_64.stone");
+    const copy = path.join(work, "copy-of-pineapple.stone");
+    fs.copyFileSync(original, copy);
+    const refused = moss(["-D", dupRoot, "-y", "install", original, copy]);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toContain(`${original} and ${copy} are both pineapple-1-1.x86_64`);
+    expect(fs.existsSync(path.join(dupRoot, "usr"))).toBe(false);
+    // The same file named twice is one package.
+    const twice = moss(["-D", dupRoot, "-y", "install", original, original]);
+    expect(twice.status).toBe(0);
+    const selections = JSON.parse(moss(["-D", dupRoot, "state", "query", "1", "--json"]).stdout);
+    expect(JSON.stringify(selections)).toContain("pineapple-1-1.x86_64");
+  }, 60_000);
+});

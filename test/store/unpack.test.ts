@@ -69,10 +69,13 @@ describe("a generated distribution", () => {
 
   test("unpacking again reuses every asset without decompressing the content", async () => {
     for (const stone of stones) {
-      const result = await unpackToStore(stone, store());
+      const progress: [number, number][] = [];
+      const result = await unpackToStore(stone, store(), { onProgress: (done, total) => progress.push([done, total]) });
       expect(result.written).toBe(0);
       expect(result.reused).toBe(distinctDigests(result.index).size);
       expect(result.plainBytes).toBe(0);
+      const plainSize = result.index.at(-1)?.end ?? 0;
+      expect(progress).toEqual(plainSize > 0 ? [[plainSize, plainSize]] : []);
     }
   }, 60_000);
 
@@ -128,6 +131,26 @@ describe("damaged store", () => {
     const again = await unpackToStore(stone, store);
     expect(again.written).toBe(1);
     expect(await badAssets(store.assetsDir, index)).toEqual([]);
+  });
+
+  test("when publishing fails half-way, the assets not yet published leave no .part behind", async () => {
+    const root = tempRoot();
+    const stone = await makePackage(root, "blocked", files);
+    const store = storeIn(root);
+    const index = indexOf(stone);
+    // A non-empty directory where the second asset belongs: its rename must fail.
+    const blocked = assetPath(store.assetsDir, index[1]!.digest);
+    fs.mkdirSync(blocked, { recursive: true });
+    fs.writeFileSync(path.join(blocked, "squatter"), "x");
+    const error = await unpackToStore(stone, store).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe("STORE_IO");
+    expect((error as StoreError).message).toContain(`cannot publish asset ${blocked}`);
+    const v2 = path.join(store.assetsDir, "v2");
+    expect(filesUnder(v2).filter((file) => file.endsWith(".part"))).toEqual([]);
+    // The first asset was published before the failure, and it is correct.
+    expect(await badAssets(store.assetsDir, [index[0]!])).toEqual([]);
+    expect(fs.existsSync(assetPath(store.assetsDir, index[2]!.digest))).toBe(false);
   });
 });
 

@@ -1,0 +1,237 @@
+/**
+ * The non-directory entries of a blit, encoded into shared memory so that several threads can
+ * make them at once: fixed-size items in an Int32Array, their strings NUL-terminated in a byte
+ * pool, and control words every thread updates with Atomics. The main thread encodes items as it
+ * walks the tree making directories, and publishes them in chunks of consecutive entries (mostly
+ * one directory each, so threads rarely contend for a directory lock) as soon as their
+ * directories exist; any thread takes the next chunk from a shared counter, so a thread that
+ * starts late, or never, just takes fewer.
+ *
+ * Modes: every link to an asset shares its inode, whose permissions must be the union of every
+ * use (spec §3.11). The union over the whole tree is computed before the walk, and only the
+ * first item of each digest widens the asset to it, so no two threads ever chmod one inode.
+ */
+import { EMPTY_FILE_DIGEST } from "../constants.ts";
+import { assetName } from "../store/paths.ts";
+import type { VfsEntry } from "../vfs/index.ts";
+
+export const ITEM_LINK = 1;
+export const ITEM_SYMLINK = 2;
+export const ITEM_EMPTY_FILE = 3;
+/** On a link item: widen the asset's mode to the item's union mode. */
+export const ITEM_CHECK_MODE = 8;
+export const ITEM_KIND_MASK = 7;
+
+/** Int32 fields per item: kind|flags, directory index, name offset, value offset, blit mode | union mode << 16. */
+export const ITEM_INTS = 5;
+export const CHUNK_ITEMS = 256;
+
+/** Control words (Int32 indexes). */
+export const CONTROL = {
+  nextChunk: 0,
+  chunksDone: 1,
+  /** 0, or 1 once something failed: no thread starts another chunk. */
+  failed: 2,
+  failedItem: 3,
+  failedErrno: 4,
+  /** Index into FAILED_CALLS. */
+  failedCall: 5,
+  /** Items whose asset hit the link limit, listed in `fallbacks` for a copy. */
+  fallbackCount: 6,
+  chunkCount: 7,
+  /** Chunks whose directories all exist: threads may take them. */
+  published: 8,
+  words: 9,
+} as const;
+
+export const FAILED_CALLS = ["", "openat (directory)", "statx", "fchmodat", "linkat", "symlinkat", "openat", "exception", "walk"] as const;
+
+/** Everything a thread needs, all in shared memory. */
+export interface BlitJobBuffers {
+  control: SharedArrayBuffer;
+  items: SharedArrayBuffer;
+  /** Int32 offset in the pool of each directory's path relative to the target ("usr/lib"); -1 = the target. */
+  directories: SharedArrayBuffer;
+  pool: SharedArrayBuffer;
+  fallbacks: SharedArrayBuffer;
+  itemCount: number;
+}
+
+const WRITE_BITS = 0o222;
+const PERMISSION_BITS = 0o7777;
+/** Names shorter than this sit directly in `assets/v2/` (store/paths.ts, Rust: `len >= 10` nests). */
+const NESTED_NAME_MIN_LENGTH = 10;
+/** "ab/cd/ef/" + 32 digits + NUL. */
+const ASSET_PATH_MAX = 9 + 32 + 1;
+const SLASH = 0x2f;
+const ZERO = 0x30;
+
+/**
+ * Builds a job as the blit walks the tree: `directory` for each directory made, `item` for each
+ * other entry, `publish` whenever the walk has made every directory the items so far need.
+ */
+export class BlitJobBuilder {
+  readonly buffers: BlitJobBuffers;
+  /** The entry of each item, for error messages and copy fallbacks. */
+  readonly entries: VfsEntry[] = [];
+  private readonly control: Int32Array;
+  private readonly items: Int32Array;
+  private readonly directoryOffsets: Int32Array;
+  private readonly pool: Uint8Array;
+  private poolLength = 0;
+  private directoryCount = 1;
+  /** Per digest: the union of its uses' modes, then (negated, -1 - index) its first item. */
+  private readonly digests = new Map<string, number>();
+  private readonly encoder = new TextEncoder();
+
+  /** `entries`: the whole tree, only measured here, to size the shared memory once. */
+  constructor(entries: readonly VfsEntry[]) {
+    let items = 0;
+    let directories = 1;
+    let poolBound = 0;
+    for (const entry of entries) {
+      if (entry.kind === "directory") {
+        directories++;
+        poolBound += entry.path.length * 3 + 1;
+      } else if (entry.kind !== "special") {
+        items++;
+        poolBound += (entry.path.length - entry.path.lastIndexOf("/")) * 3 + 1;
+        poolBound += entry.kind === "symlink" ? entry.source!.length * 3 + 1 : ASSET_PATH_MAX;
+        if (entry.kind === "regular") {
+          const digest = entry.digest!;
+          this.digests.set(digest, (this.digests.get(digest) ?? 0) | (entry.mode & PERMISSION_BITS & ~WRITE_BITS));
+        }
+      }
+    }
+    this.buffers = {
+      control: new SharedArrayBuffer(CONTROL.words * 4),
+      items: new SharedArrayBuffer(Math.max(1, items * ITEM_INTS) * 4),
+      directories: new SharedArrayBuffer(directories * 4),
+      pool: new SharedArrayBuffer(Math.max(1, poolBound)),
+      fallbacks: new SharedArrayBuffer(Math.max(1, items) * 4),
+      itemCount: items,
+    };
+    this.control = new Int32Array(this.buffers.control);
+    this.control[CONTROL.chunkCount] = Math.ceil(items / CHUNK_ITEMS);
+    this.items = new Int32Array(this.buffers.items);
+    this.directoryOffsets = new Int32Array(this.buffers.directories);
+    this.directoryOffsets[0] = -1;
+    this.pool = new Uint8Array(this.buffers.pool);
+  }
+
+  /** Index of a directory just made, by its path relative to the target ("usr/lib"). */
+  directory(relativePath: string): number {
+    this.directoryOffsets[this.directoryCount] = this.string(relativePath);
+    return this.directoryCount++;
+  }
+
+  /** A regular file or symlink named `name` in directory `directoryIndex` (0 = the target). */
+  item(entry: VfsEntry, directoryIndex: number, name: string): void {
+    const index = this.entries.length;
+    const at = index * ITEM_INTS;
+    const items = this.items;
+    const blitMode = entry.mode & PERMISSION_BITS & ~WRITE_BITS;
+    let kind: number;
+    let value = -1;
+    let union = blitMode;
+    if (entry.kind === "symlink") {
+      kind = ITEM_SYMLINK;
+      value = this.string(entry.source!);
+    } else if (entry.digest === EMPTY_FILE_DIGEST) {
+      // One inode for every empty file would exceed the link-count limit: each gets its own.
+      kind = ITEM_EMPTY_FILE;
+    } else {
+      kind = ITEM_LINK;
+      const digest = entry.digest!;
+      const known = this.digests.get(digest)!;
+      if (known >= 0) {
+        kind |= ITEM_CHECK_MODE;
+        union = known;
+        value = this.assetPath(digest);
+        this.digests.set(digest, -1 - index);
+      } else {
+        value = items[(-1 - known) * ITEM_INTS + 3]!; // the same asset: its path is in the pool already
+      }
+    }
+    items[at] = kind;
+    items[at + 1] = directoryIndex;
+    items[at + 2] = this.string(name);
+    items[at + 3] = value;
+    items[at + 4] = blitMode | (union << 16);
+    this.entries.push(entry);
+    // Every directory an item so far needs exists already: a full chunk can go.
+    if ((index + 1) % CHUNK_ITEMS === 0) this.publish(false);
+  }
+
+  /** Let threads take every complete chunk so far, or (`final`, once the walk is over) every chunk. */
+  publish(final: boolean): void {
+    const complete = final ? this.control[CONTROL.chunkCount]! : Math.floor(this.entries.length / CHUNK_ITEMS);
+    if (complete > this.control[CONTROL.published]!) {
+      Atomics.store(this.control, CONTROL.published, complete);
+      Atomics.notify(this.control, CONTROL.published);
+    }
+  }
+
+  /** After a failure of the walk: nothing more will be published, and no thread may start a chunk. */
+  abandon(): void {
+    Atomics.store(this.control, CONTROL.failed, 1);
+    this.control[CONTROL.failedCall] = FAILED_CALLS.indexOf("walk");
+    this.publish(true);
+  }
+
+  /** Append `text` NUL-terminated to the pool; returns its offset. */
+  private string(text: string): number {
+    const offset = this.poolLength;
+    const length = text.length;
+    const pool = this.pool;
+    let i = 0;
+    for (; i < length; i++) {
+      const unit = text.charCodeAt(i);
+      if (unit >= 0x80) break;
+      pool[offset + i] = unit;
+    }
+    let end = offset + length;
+    if (i < length) end = offset + this.encoder.encodeInto(text, pool.subarray(offset)).written;
+    pool[end] = 0;
+    this.poolLength = end + 1;
+    return offset;
+  }
+
+  /** `ab/cd/ef/<name>` (store/paths.ts `assetPathIn`, relative) written straight into the pool. */
+  private assetPath(digest: string): number {
+    const offset = this.poolLength;
+    let first = 0;
+    while (first < 30 && digest.charCodeAt(first) === ZERO) first++;
+    const length = digest.length - first;
+    // Anything unusual (uppercase, a short or odd digest) takes the checked path.
+    if (digest.length !== 32 || length < NESTED_NAME_MIN_LENGTH || !isLowerHex(digest)) {
+      const name = assetName(digest);
+      return this.string(name.length < NESTED_NAME_MIN_LENGTH ? name : `${name.slice(0, 2)}/${name.slice(2, 4)}/${name.slice(4, 6)}/${name}`);
+    }
+    const pool = this.pool;
+    let at = offset;
+    for (let i = 0; i < 6; i++) {
+      pool[at++] = digest.charCodeAt(first + i);
+      if (i & 1) pool[at++] = SLASH;
+    }
+    for (let i = first; i < 32; i++) pool[at++] = digest.charCodeAt(i);
+    pool[at++] = 0;
+    this.poolLength = at;
+    return offset;
+  }
+}
+
+function isLowerHex(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (!((unit >= 0x30 && unit <= 0x39) || (unit >= 0x61 && unit <= 0x66))) return false;
+  }
+  return true;
+}
+
+/** The asset's path below `assets/v2` (store/paths.ts `assetPathIn`, relative). */
+export function assetRelativePath(digest: string): string {
+  const name = assetName(digest);
+  if (name.length < NESTED_NAME_MIN_LENGTH) return name;
+  return `${name.slice(0, 2)}/${name.slice(2, 4)}/${name.slice(4, 6)}/${name}`;
+}

@@ -1,0 +1,159 @@
+/**
+ * The hardlink blit (transaction/blit.ts and its helpers): the tree it makes from a VFS, alone and
+ * with a worker thread, the union of modes on shared assets, and the error for a missing asset.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { EMPTY_FILE_DIGEST } from "../../src/constants.ts";
+import { LayoutEntryType, type LayoutRecord } from "../../src/stone/types.ts";
+import { assetPath } from "../../src/store/index.ts";
+import { blitVfs } from "../../src/transaction/blit.ts";
+import { buildVfs, type Vfs, type VfsRow } from "../../src/vfs/index.ts";
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), "moss-blit-"));
+  made.push(dir);
+  return dir;
+}
+
+const digestOf = (n: number) => n.toString(16).padStart(32, "a");
+const regular = (target: string, digest: string, mode = 0o644): LayoutRecord =>
+  ({ uid: 0, gid: 0, mode: 0o100000 | mode, tag: 0, entryType: LayoutEntryType.Regular, target, digest });
+const symlink = (target: string, source: string): LayoutRecord =>
+  ({ uid: 0, gid: 0, mode: 0o120777, tag: 0, entryType: LayoutEntryType.Symlink, target, source });
+const directory = (target: string, mode = 0o755): LayoutRecord =>
+  ({ uid: 0, gid: 0, mode: 0o40000 | mode, tag: 0, entryType: LayoutEntryType.Directory, target });
+
+/**
+ * 12,000 files in 120 directories (enough for a worker to join), 400 distinct assets shared
+ * between them, one of them executable in one place and plain in another, far apart in the
+ * tree; symlinks, empty files and a directory with its own mode.
+ */
+function bigTree(): { rows: VfsRow[]; digests: string[]; shared: string } {
+  const records: LayoutRecord[] = [directory("share/private", 0o700)];
+  const digests = Array.from({ length: 400 }, (_, i) => digestOf(i + 1));
+  for (let d = 0; d < 120; d++) {
+    for (let f = 0; f < 100; f++) records.push(regular(`share/d${d}/f${f}`, digests[(d * 100 + f) % digests.length]!));
+    records.push(symlink(`share/d${d}/link`, "f0"));
+    records.push(regular(`share/d${d}/empty`, EMPTY_FILE_DIGEST));
+  }
+  const shared = digestOf(9999);
+  records.push(regular("bin/tool", shared, 0o755), regular("share/zz/plain-copy", shared, 0o644));
+  digests.push(shared);
+  return { rows: records.map((record) => ({ packageId: "pkg", record })), digests, shared };
+}
+
+function storeWith(digests: readonly string[]): string {
+  const assetsDir = path.join(tempDir(), "assets");
+  for (const digest of digests) {
+    const file = assetPath(assetsDir, digest);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, digest, { mode: 0o644 });
+  }
+  return assetsDir;
+}
+
+function expectTree(vfs: Vfs, target: string, assetsDir: string) {
+  let checked = 0;
+  for (const entry of vfs.entries) {
+    const made = fs.lstatSync(target + entry.path);
+    if (entry.kind === "directory") {
+      expect(made.isDirectory()).toBe(true);
+      expect(made.mode & 0o7777).toBe(entry.mode & 0o7777);
+    } else if (entry.kind === "symlink") {
+      expect(fs.readlinkSync(target + entry.path)).toBe(entry.source!);
+    } else if (entry.digest === EMPTY_FILE_DIGEST) {
+      expect(made.size).toBe(0);
+      expect(made.nlink).toBe(1);
+      expect(made.mode & 0o7777).toBe(0o444);
+    } else {
+      // A hard link: the asset's own inode, with at least this path's mode minus write bits.
+      const asset = fs.statSync(assetPath(assetsDir, entry.digest!));
+      expect(made.ino).toBe(asset.ino);
+      const wanted = entry.mode & 0o7555;
+      expect(made.mode & wanted).toBe(wanted);
+      expect(made.mode & 0o222).toBe(0);
+    }
+    checked++;
+  }
+  expect(checked).toBe(vfs.entries.length);
+}
+
+describe("hardlink blit", () => {
+  for (const threads of [1, 2]) {
+    test(`with ${threads} thread${threads > 1 ? "s" : ""}: every entry is made, links share their asset, modes are the union of uses`, () => {
+      const { rows, digests, shared } = bigTree();
+      const vfs = buildVfs(rows);
+      const assetsDir = storeWith(digests);
+      const target = tempDir();
+      const summary = blitVfs(vfs, target, assetsDir, { strategy: "hardlink", threads });
+      expect(summary.entries).toBe(vfs.counts.directories + vfs.counts.regular + vfs.counts.symlinks);
+      expectTree(vfs, target, assetsDir);
+      // Executable in one place, plain in another: the shared inode is both readable and executable.
+      expect(fs.statSync(assetPath(assetsDir, shared)).mode & 0o7777).toBe(0o555);
+      expect(fs.statSync(assetPath(assetsDir, digests[0]!)).mode & 0o7777).toBe(0o444);
+      // Nothing else was written into the target.
+      expect(fs.readdirSync(target)).toEqual(["usr"]);
+    }, 60_000);
+  }
+
+  test("a second blit of the same tree from the same store links the same inodes again", () => {
+    const { rows, digests } = bigTree();
+    const vfs = buildVfs(rows);
+    const assetsDir = storeWith(digests);
+    blitVfs(vfs, tempDir(), assetsDir, { strategy: "hardlink", threads: 2 });
+    const again = tempDir();
+    blitVfs(vfs, again, assetsDir, { strategy: "hardlink", threads: 2 });
+    expectTree(vfs, again, assetsDir);
+  }, 60_000);
+
+  test("the copy strategy makes files of their own, each with its path's mode, and the same tree", () => {
+    const shared = digestOf(7);
+    const vfs = buildVfs([
+      { packageId: "pkg", record: regular("bin/tool", shared, 0o755) },
+      { packageId: "pkg", record: regular("share/doc/readme", shared, 0o644) },
+      { packageId: "pkg", record: symlink("share/doc/link", "readme") },
+      { packageId: "pkg", record: regular("share/doc/empty", EMPTY_FILE_DIGEST) },
+    ]);
+    const assetsDir = storeWith([shared]);
+    const target = tempDir();
+    const summary = blitVfs(vfs, target, assetsDir, { strategy: "copy" });
+    expect(summary.entries).toBe(vfs.counts.directories + 4);
+    const asset = fs.statSync(assetPath(assetsDir, shared));
+    for (const [file, mode] of [["/usr/bin/tool", 0o555], ["/usr/share/doc/readme", 0o444]] as const) {
+      const made = fs.statSync(target + file);
+      expect(made.ino).not.toBe(asset.ino);
+      expect(made.mode & 0o7777).toBe(mode);
+      expect(fs.readFileSync(target + file, "utf8")).toBe(shared);
+    }
+    expect(fs.readlinkSync(`${target}/usr/share/doc/link`)).toBe("readme");
+    expect(asset.mode & 0o7777).toBe(0o644); // copies never touch the store
+  });
+
+  test("a missing asset fails the blit naming the path, the package and the way to repair it", () => {
+    const present = digestOf(1);
+    const missing = digestOf(2);
+    const vfs = buildVfs([
+      { packageId: "pkg-a", record: regular("share/here", present) },
+      { packageId: "pkg-b", record: regular("share/gone", missing) },
+    ]);
+    const assetsDir = storeWith([present]);
+    expect(() => blitVfs(vfs, tempDir(), assetsDir, { strategy: "hardlink", threads: 1 })).toThrow(
+      `the asset ${missing} of /usr/share/gone (package pkg-b) is missing from the content store; run \`moss state verify\``,
+    );
+  });
+
+  test("a store without any asset directory fails the same way", () => {
+    const vfs = buildVfs([{ packageId: "pkg-a", record: regular("share/gone", digestOf(3)) }]);
+    expect(() => blitVfs(vfs, tempDir(), path.join(tempDir(), "no-assets"), { strategy: "hardlink", threads: 1 })).toThrow(
+      "is missing from the content store",
+    );
+  });
+});
