@@ -9,6 +9,7 @@ import path from "node:path";
 import { DbError, LayoutDb, type LayoutEntry } from "../../src/db/index.ts";
 import { LayoutEntryType, type LayoutRecord } from "../../src/stone/index.ts";
 import { createRustDb, rawSql, RUST_LAYOUT_V1, tempDir } from "./rust-schema.ts";
+import { thrownBy } from "../helpers/errors.ts";
 
 const root = tempDir("layout");
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -37,15 +38,7 @@ function rawRows(file: string): unknown[][] {
   return rawSql(file, (db) => db.query(`SELECT ${COLUMNS} FROM layout ORDER BY id`).values());
 }
 
-function thrown(work: () => unknown): DbError {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof DbError) return error;
-    throw error;
-  }
-  throw new Error("expected a DbError");
-}
+const thrown = (work: () => unknown): DbError => thrownBy(DbError, work);
 
 describe("encoding", () => {
   test("every entry type round-trips; an unknown type comes back as 255 with its source", () => {

@@ -9,6 +9,7 @@ import path from "node:path";
 import { DbError, MetaDb, openMetaDb, type StoredPackage } from "../../src/db/index.ts";
 import { metaRecordsFor, packageFromMeta, parseDependency, type PackageInput, type PackageMeta } from "../../src/stone/index.ts";
 import { createRustDb, rawSql, RUST_META_V1, tempDir } from "./rust-schema.ts";
+import { thrownBy } from "../helpers/errors.ts";
 
 const root = tempDir("meta");
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -37,15 +38,7 @@ const FILE = metaOf({ name: "file", summary: "Identify file types", dependencies
 const GLIBC = metaOf({ name: "glibc", summary: "The GNU C library", providers: deps("soname(libc.so.6(x86_64))", "interpreter(/usr/lib/ld-linux-x86-64.so.2(x86_64))"), hash: "b".repeat(64) });
 const stored = (id: string, meta: PackageMeta): StoredPackage => ({ ...meta, id });
 
-function thrown(work: () => unknown): DbError {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof DbError) return error;
-    throw error;
-  }
-  throw new Error("expected a DbError");
-}
+const thrown = (work: () => unknown): DbError => thrownBy(DbError, work);
 
 describe("storing", () => {
   test("metadata from a stone round-trips, with and without the index-only fields", () => {

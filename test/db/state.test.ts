@@ -7,21 +7,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { DbError, StateDb } from "../../src/db/index.ts";
 import { createRustDb, rawSql, RUST_STATE_V1, tempDir } from "./rust-schema.ts";
+import { thrownBy } from "../helpers/errors.ts";
 
 const root = tempDir("state");
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 let serial = 0;
 const freshFile = () => path.join(root, `state-${serial++}`);
 
-function thrown(work: () => unknown): DbError {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof DbError) return error;
-    throw error;
-  }
-  throw new Error("expected a DbError");
-}
+const thrown = (work: () => unknown): DbError => thrownBy(DbError, work);
 
 describe("states", () => {
   test("a state round-trips: kind, creation time from SQLite, summary, selections ordered by package id", () => {

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CACHEDIR_TAG, InstallationError, openInstallation } from "../../src/installation/index.ts";
+import { thrownBy } from "../helpers/errors.ts";
 
 const temp = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), "moss-open-"));
 const INDEX = path.resolve(import.meta.dir, "../../src/installation/index.ts");
@@ -22,15 +23,7 @@ function listing(dir: string): string[] {
   return entries.map((e) => path.relative(dir, path.join(e.parentPath, e.name)) + (e.isDirectory() ? "/" : "")).sort();
 }
 
-function openError(fn: () => unknown): InstallationError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InstallationError) return error;
-    throw error;
-  }
-  throw new Error("expected an InstallationError");
-}
+const openError = (fn: () => unknown): InstallationError => thrownBy(InstallationError, fn);
 
 describe("opening a fresh root", () => {
   test("creates exactly the .moss skeleton of spec §1.1 and nothing else", () => {

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { probeRenameExchange, renameExchange, renameNoReplace, SyscallError } from "../../src/linux/index.ts";
+import { thrownBy } from "../helpers/errors.ts";
 
 const temp = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), "moss-linux-rename-"));
 const isRoot = process.geteuid?.() === 0;
@@ -28,15 +29,7 @@ function makeTree(dir: string, file: string, content: string): void {
   fs.writeFileSync(path.join(dir, file), content);
 }
 
-function caught(fn: () => void): SyscallError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SyscallError) return error;
-    throw error;
-  }
-  throw new Error("expected a SyscallError, nothing was thrown");
-}
+const caught = (fn: () => unknown): SyscallError => thrownBy(SyscallError, fn);
 
 describe("renameExchange", () => {
   test("swaps the contents of two directories", () => {

@@ -4,21 +4,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { errnoName, errnoNumber, errnoOf, ficlone, fsyncPath, setNofileToHard, syncfs, SyscallError } from "../../src/linux/index.ts";
+import { thrownBy } from "../helpers/errors.ts";
 
 const temp = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), "moss-linux-sys-"));
 const LINUX_INDEX = path.resolve(import.meta.dir, "../../src/linux/index.ts");
 
 afterAll(() => fs.rmSync(temp, { recursive: true, force: true }));
 
-function caught(fn: () => void): SyscallError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SyscallError) return error;
-    throw error;
-  }
-  throw new Error("expected a SyscallError, nothing was thrown");
-}
+const caught = (fn: () => unknown): SyscallError => thrownBy(SyscallError, fn);
 
 function filesystemType(dir: string): string {
   return spawnSync("stat", ["-f", "-c", "%T", dir], { encoding: "utf8" }).stdout.trim();
