@@ -133,11 +133,11 @@ export async function applyEphemeral(session: Session, plan: InstallPlan, dir: s
  */
 export async function cachePackages(session: Session, packages: Candidate[], hooks: InstallHooks = {}): Promise<void> {
   profileMark("plan");
-  // Planning read every package's records: its buffers, collected now, are reused by the unpacks
-  // (the same kind of memory) instead of adding to them.
+  // Planning read every package's meta payload and resolved: its buffers, collected now, are
+  // reused by the unpacks (the same kind of memory) instead of adding to them.
   Bun.gc(true);
   await unpackAndRecord(session, packages, hooks);
-  // What planning and unpacking left behind (read buffers, 65,000 layout records) is garbage now:
+  // What unpacking left behind (read buffers, the layout records already in the database) is garbage now:
   // collected here, the VFS and the blit that follow reuse its memory instead of adding to it.
   Bun.gc(true);
 }
