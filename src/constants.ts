@@ -78,8 +78,8 @@ export const UNPACK_GC_OVERHEAD_BYTES = 3 * 1024 * 1024;
 export const READ_GC_ROWS = 16_384;
 
 /**
- * Emitting a VFS collects garbage every this many entries (vfs/emit.ts), so the memory of the
- * tree nodes already emitted is reused for the entries still to come (~15 ms each at 65,000).
+ * A walk of a VFS that makes entries collects young garbage every this many (vfs/emit.ts): the
+ * entries a blit walks past, and the nodes a walk releases, are reused instead of piling up.
  */
 export const VFS_GC_ENTRIES = 20_000;
 

@@ -73,8 +73,8 @@ function verifyStateTree(session: Session, state: State, hasher: StreamingHasher
   const issues: Issue[] = [];
   const assetInodes = new Map<string, number>();
   const assetsDevice = fs.statSync(installation.assetsDir).dev;
-  for (const entry of vfs.entries) {
-    if (entry.kind === "special" || entry.path === "/usr") continue; // never blitted (spec §3.11)
+  vfs.forEach((entry) => {
+    if (entry.kind === "special" || entry.path === "/usr") return; // never blitted (spec §3.11)
     const file = base + entry.path.slice("/usr".length);
     let stat: fs.Stats;
     try {
@@ -82,9 +82,9 @@ function verifyStateTree(session: Session, state: State, hasher: StreamingHasher
     } catch {
       // A dangling symlink is fine: absolute links in archives point into the live /usr.
       if (!isSymlink(file)) issues.push({ kind: "missing-path", path: file, stateId: state.id });
-      continue;
+      return;
     }
-    if (entry.kind !== "regular") continue;
+    if (entry.kind !== "regular") return;
     // A hard link to the asset is the asset, which phase 1 has checked: hash only real copies.
     let assetInode = assetInodes.get(entry.digest!);
     if (assetInode === undefined) {
@@ -95,9 +95,9 @@ function verifyStateTree(session: Session, state: State, hasher: StreamingHasher
       }
       assetInodes.set(entry.digest!, assetInode);
     }
-    if (stat.ino === assetInode && stat.dev === assetsDevice) continue;
+    if (stat.ino === assetInode && stat.dev === assetsDevice) return;
     if (!fileMatches(file, entry.digest!, stat.size, hasher)) issues.push({ kind: "corrupt-path", path: file, stateId: state.id });
-  }
+  });
   return issues;
 }
 

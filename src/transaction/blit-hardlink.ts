@@ -9,11 +9,11 @@
  * start on while the walk goes on, and the main thread joins once it is over (blit-runner.ts).
  */
 import fs from "node:fs";
-import { BLIT_WORKER_MIN_ITEMS, EMPTY_FILE_DIGEST } from "../constants.ts";
+import { BLIT_WORKER_MIN_ITEMS } from "../constants.ts";
 import { errnoName } from "../linux/index.ts";
 import { assetsV2Dir } from "../store/paths.ts";
 import type { Vfs, VfsEntry } from "../vfs/index.ts";
-import { BlitJobBuilder, CHUNK_ITEMS, CONTROL, FAILED_CALLS, assetRelativePath, type BlitJobBuffers } from "./blit-job.ts";
+import { BlitJobBuilder, CHUNK_ITEMS, CONTROL, FAILED_CALLS, assetRelativePath, isItem, itemEntries, type BlitJobBuffers } from "./blit-job.ts";
 import { runBlitChunks, type BlitFds } from "./blit-runner.ts";
 import { atSyscalls, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from "../store/at-syscalls.ts";
 import type { BlitWorkerMessage } from "./blit-worker.ts";
@@ -43,22 +43,21 @@ export class BlitSyscallError extends Error {
 
 /** Blit `vfs` into the existing empty directory `target`; returns the entries made. */
 export function blitHardlinks(vfs: Vfs, target: string, assetsDir: string, opts: HardlinkBlitOptions): number {
-  const entries = vfs.entries;
-  const total = entries.length;
-  const builder = new BlitJobBuilder(entries);
+  const total = vfs.size;
+  const builder = new BlitJobBuilder(vfs);
   const job = builder.buffers;
   const targetFd = fs.openSync(target, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   const workers = opts.threads > 1 && job.itemCount >= BLIT_WORKER_MIN_ITEMS ? startWorkers(opts.threads - 1) : [];
   profileNote(`blit: ${total} entries, ${workers.length} worker threads beside this one`);
   let assetsV2Fd = -1;
   try {
-    if (hasAssets(entries)) assetsV2Fd = openAssets(assetsV2Dir(assetsDir), entries);
+    if (builder.firstAsset !== undefined) assetsV2Fd = openAssets(assetsV2Dir(assetsDir), builder.firstAsset);
     const fds: BlitFds = { target: targetFd, assetsV2: assetsV2Fd };
     // Workers take chunks as soon as the walk has made their directories.
     for (const worker of workers) worker.postMessage({ job, fds } satisfies BlitWorkerMessage);
     let directories: number;
     try {
-      directories = makeDirectories(entries, targetFd, builder);
+      directories = makeDirectories(vfs, targetFd, builder);
     } catch (error) {
       builder.abandon();
       runBlitChunks(job, fds);
@@ -77,8 +76,8 @@ export function blitHardlinks(vfs: Vfs, target: string, assetsDir: string, opts:
       opts.onProgress?.(done, total);
     });
     waitForChunks(job);
-    raiseFailure(job, builder.entries);
-    copyFallbacks(job, builder.entries, target, assetsDir, opts);
+    raiseFailure(job, vfs);
+    copyFallbacks(job, vfs, target, assetsDir, opts);
     return directories + job.itemCount;
   } finally {
     for (const worker of workers) worker.terminate();
@@ -88,7 +87,7 @@ export function blitHardlinks(vfs: Vfs, target: string, assetsDir: string, opts:
 }
 
 /** Make every directory, in order, and put every other entry into the job; returns the directories made. */
-function makeDirectories(entries: readonly VfsEntry[], targetFd: number, builder: BlitJobBuilder): number {
+function makeDirectories(vfs: Vfs, targetFd: number, builder: BlitJobBuilder): number {
   const sys = atSyscalls();
   // The open directories of the current branch: VFS path, fd (-1 until first needed), job index.
   const stackPaths: string[] = [""];
@@ -96,7 +95,7 @@ function makeDirectories(entries: readonly VfsEntry[], targetFd: number, builder
   const stackIndexes: number[] = [0];
   let directories = 0;
   try {
-    for (const entry of entries) {
+    vfs.forEach((entry) => {
       const path = entry.path;
       const cut = path.lastIndexOf("/");
       let top = stackPaths.length - 1;
@@ -124,10 +123,10 @@ function makeDirectories(entries: readonly VfsEntry[], targetFd: number, builder
         stackFds.push(-1);
         stackIndexes.push(builder.directory(path.slice(1)));
         directories++;
-      } else if (entry.kind !== "special") {
+      } else if (isItem(entry)) {
         builder.item(entry, stackIndexes[top]!, name);
       }
-    }
+    });
   } finally {
     for (let at = stackFds.length - 1; at > 0; at--) if (stackFds[at]! >= 0) sys.close(stackFds[at]!);
   }
@@ -156,35 +155,33 @@ function waitForChunks(job: BlitJobBuffers): void {
   }
 }
 
-function raiseFailure(job: BlitJobBuffers, entries: readonly VfsEntry[]): void {
+function raiseFailure(job: BlitJobBuffers, vfs: Vfs): void {
   const control = new Int32Array(job.control);
   if (control[CONTROL.failed] === 0) return;
-  const entry = entries[control[CONTROL.failedItem]!]!;
+  const item = control[CONTROL.failedItem]!;
+  const entry = itemEntries(vfs, [item]).get(item)!;
   const call = FAILED_CALLS[control[CONTROL.failedCall]!] ?? "?";
   const asset = entry.kind === "regular" && (call === "statx" || call === "fchmodat" || call === "linkat") ? assetRelativePath(entry.digest!) : undefined;
   if (call === "exception") throw new Error(`a blit thread failed on ${entry.path}`);
   throw new BlitSyscallError(entry, call, control[CONTROL.failedErrno]!, asset);
 }
 
-function copyFallbacks(job: BlitJobBuffers, entries: readonly VfsEntry[], target: string, assetsDir: string, opts: HardlinkBlitOptions): void {
+function copyFallbacks(job: BlitJobBuffers, vfs: Vfs, target: string, assetsDir: string, opts: HardlinkBlitOptions): void {
   const count = new Int32Array(job.control)[CONTROL.fallbackCount]!;
-  const fallbacks = new Int32Array(job.fallbacks);
+  if (count === 0) return;
+  const fallbacks = new Int32Array(job.fallbacks).subarray(0, count);
+  const entries = itemEntries(vfs, fallbacks);
   const v2Dir = assetsV2Dir(assetsDir);
-  for (let i = 0; i < count; i++) {
-    const entry = entries[fallbacks[i]!]!;
+  for (const item of fallbacks) {
+    const entry = entries.get(item)!;
     opts.copyInstead(entry, `${v2Dir}/${assetRelativePath(entry.digest!)}`, target + entry.path, entry.mode & PERMISSION_BITS & ~0o222);
   }
 }
 
-function hasAssets(entries: readonly VfsEntry[]): boolean {
-  return entries.some((entry) => entry.kind === "regular" && entry.digest !== EMPTY_FILE_DIGEST);
-}
-
 /** `assets/v2` as a directory fd; its absence means the first asset the tree needs is missing. */
-function openAssets(v2Dir: string, entries: readonly VfsEntry[]): number {
+function openAssets(v2Dir: string, firstAsset: VfsEntry): number {
   const sys = atSyscalls();
   const fd = sys.openat(AT_FDCWD, sys.cString(v2Dir, 2), DIRECTORY_FLAGS, 0);
   if (fd >= 0) return fd;
-  const entry = entries.find((e) => e.kind === "regular" && e.digest !== EMPTY_FILE_DIGEST)!;
-  throw new BlitSyscallError(entry, "statx", sys.errno(), assetRelativePath(entry.digest!));
+  throw new BlitSyscallError(firstAsset, "statx", sys.errno(), assetRelativePath(firstAsset.digest!));
 }

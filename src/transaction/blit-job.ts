@@ -13,7 +13,7 @@
  */
 import { EMPTY_FILE_DIGEST } from "../constants.ts";
 import { assetName } from "../store/paths.ts";
-import type { VfsEntry } from "../vfs/index.ts";
+import type { Vfs, VfsEntry } from "../vfs/index.ts";
 
 export const ITEM_LINK = 1;
 export const ITEM_SYMLINK = 2;
@@ -72,8 +72,10 @@ const ZERO = 0x30;
  */
 export class BlitJobBuilder {
   readonly buffers: BlitJobBuffers;
-  /** The entry of each item, for error messages and copy fallbacks. */
-  readonly entries: VfsEntry[] = [];
+  /** The first entry that needs an asset (the tree needs `assets/v2` only if there is one). */
+  readonly firstAsset: VfsEntry | undefined;
+  /** Items encoded so far (an item's entry is found again by its number: `itemEntries`). */
+  private itemsAdded = 0;
   private readonly control: Int32Array;
   private readonly items: Int32Array;
   private readonly directoryOffsets: Int32Array;
@@ -84,25 +86,28 @@ export class BlitJobBuilder {
   private readonly digests = new Map<string, number>();
   private readonly encoder = new TextEncoder();
 
-  /** `entries`: the whole tree, only measured here, to size the shared memory once. */
-  constructor(entries: readonly VfsEntry[]) {
+  /** `vfs`: the whole tree, only measured here, to size the shared memory once. */
+  constructor(vfs: Vfs) {
     let items = 0;
     let directories = 1;
     let poolBound = 0;
-    for (const entry of entries) {
+    let firstAsset: VfsEntry | undefined;
+    vfs.forEach((entry) => {
       if (entry.kind === "directory") {
         directories++;
         poolBound += entry.path.length * 3 + 1;
-      } else if (entry.kind !== "special") {
+      } else if (isItem(entry)) {
         items++;
         poolBound += (entry.path.length - entry.path.lastIndexOf("/")) * 3 + 1;
         poolBound += entry.kind === "symlink" ? entry.source!.length * 3 + 1 : ASSET_PATH_MAX;
         if (entry.kind === "regular") {
           const digest = entry.digest!;
           this.digests.set(digest, (this.digests.get(digest) ?? 0) | (entry.mode & PERMISSION_BITS & ~WRITE_BITS));
+          if (firstAsset === undefined && digest !== EMPTY_FILE_DIGEST) firstAsset = entry;
         }
       }
-    }
+    });
+    this.firstAsset = firstAsset;
     this.buffers = {
       control: new SharedArrayBuffer(CONTROL.words * 4),
       items: new SharedArrayBuffer(Math.max(1, items * ITEM_INTS) * 4),
@@ -127,7 +132,7 @@ export class BlitJobBuilder {
 
   /** A regular file or symlink named `name` in directory `directoryIndex` (0 = the target). */
   item(entry: VfsEntry, directoryIndex: number, name: string): void {
-    const index = this.entries.length;
+    const index = this.itemsAdded++;
     const at = index * ITEM_INTS;
     const items = this.items;
     const blitMode = entry.mode & PERMISSION_BITS & ~WRITE_BITS;
@@ -158,14 +163,13 @@ export class BlitJobBuilder {
     items[at + 2] = this.string(name);
     items[at + 3] = value;
     items[at + 4] = blitMode | (union << 16);
-    this.entries.push(entry);
     // Every directory an item so far needs exists already: a full chunk can go.
     if ((index + 1) % CHUNK_ITEMS === 0) this.publish(false);
   }
 
   /** Let threads take every complete chunk so far, or (`final`, once the walk is over) every chunk. */
   publish(final: boolean): void {
-    const complete = final ? this.control[CONTROL.chunkCount]! : Math.floor(this.entries.length / CHUNK_ITEMS);
+    const complete = final ? this.control[CONTROL.chunkCount]! : Math.floor(this.itemsAdded / CHUNK_ITEMS);
     if (complete > this.control[CONTROL.published]!) {
       Atomics.store(this.control, CONTROL.published, complete);
       Atomics.notify(this.control, CONTROL.published);
@@ -219,6 +223,28 @@ export class BlitJobBuilder {
     this.poolLength = at;
     return offset;
   }
+}
+
+/** Whether the blit makes `entry` as an item of its job (files and symlinks: not directories, not specials). */
+export function isItem(entry: VfsEntry): boolean {
+  return entry.kind === "regular" || entry.kind === "symlink";
+}
+
+/**
+ * The entries of the items numbered `wanted`, found again by walking the tree in the same order
+ * the job was built in: only needed after a failure or for the rare copy fallback, so the job
+ * keeps no list of 65,000 entries for them.
+ */
+export function itemEntries(vfs: Vfs, wanted: Iterable<number>): Map<number, VfsEntry> {
+  const want = new Set(wanted);
+  const found = new Map<number, VfsEntry>();
+  let item = 0;
+  vfs.forEach((entry) => {
+    if (!isItem(entry)) return;
+    if (want.has(item)) found.set(item, entry);
+    item++;
+  });
+  return found;
 }
 
 function isLowerHex(text: string): boolean {

@@ -50,7 +50,7 @@ const PROGRESS_EVERY = 4096;
 export function blitVfs(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptions): BlitSummary {
   // Building the VFS left its whole tree (and the layout rows) as garbage: collected now, the
   // blit's own buffers take its place instead of adding to the peak.
-  if (vfs.entries.length >= GC_BEFORE_BLIT_ENTRIES) Bun.gc(true);
+  if (vfs.size >= GC_BEFORE_BLIT_ENTRIES) Bun.gc(true);
   const started = performance.now();
   const umask = process.umask(0);
   const asRoot = process.geteuid?.() === 0;
@@ -74,19 +74,20 @@ export function blitVfs(vfs: Vfs, target: string, assetsDir: string, opts: BlitO
   } finally {
     process.umask(umask);
   }
-  opts.onProgress?.(vfs.entries.length, vfs.entries.length);
+  opts.onProgress?.(vfs.size, vfs.size);
   return { entries: made, seconds: (performance.now() - started) / 1000, strategy: opts.strategy };
 }
 
 /** Reflink and copy (and the fallback for anything else): whole-path calls, one file at a time. */
 function blitByPath(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptions, assetModes: Map<string, number>, asRoot: boolean): number {
-  const total = vfs.entries.length;
+  const total = vfs.size;
   const half = total >> 1;
   let made = 0;
+  let i = 0;
   let current: VfsEntry | undefined;
   try {
-    for (let i = 0; i < total; i++) {
-      const entry = (current = vfs.entries[i]!);
+    vfs.forEach((entry) => {
+      current = entry;
       const dest = target + entry.path;
       switch (entry.kind) {
         case "directory":
@@ -106,7 +107,8 @@ function blitByPath(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptio
       }
       if (i === half) faultPoint("blit-half");
       if (opts.onProgress && (i & (PROGRESS_EVERY - 1)) === 0) opts.onProgress(i, total);
-    }
+      i++;
+    });
   } catch (error) {
     if (error instanceof MossError) throw error;
     const what = current ? describeEntry(current) : target;

@@ -3,13 +3,13 @@
  * Rows go in at their literal paths, symlinked directories are redirected, then the tree is read
  * out in blit order. Every problem is collected first and thrown once, so a user sees them all.
  */
-import { emitEntries } from "./emit.ts";
+import { walkTree } from "./emit.ts";
 import { VfsError } from "./errors.ts";
 import { symlinkSourceProblem } from "./layout-path.ts";
 import { redirectSymlinks } from "./redirect.ts";
 import { LayoutTree } from "./tree.ts";
 import { LayoutEntryType } from "../stone/types.ts";
-import type { BuildVfsOptions, Vfs, VfsEntry, VfsRow, VfsUnsafePath } from "./types.ts";
+import type { BuildVfsOptions, Vfs, VfsCounts, VfsEntry, VfsRow, VfsUnsafePath } from "./types.ts";
 
 export function buildVfs(rows: Iterable<VfsRow>, opts: BuildVfsOptions = {}): Vfs {
   const describe = opts.describe ?? ((packageId: string) => packageId);
@@ -26,25 +26,40 @@ export function buildVfs(rows: Iterable<VfsRow>, opts: BuildVfsOptions = {}): Vf
     }
   }
   redirectSymlinks(tree);
-  const entries = emitEntries(tree, unsafePaths);
+  // One walk finds what sits below a file or a failed link (and counts), before anything is made.
+  const counts: VfsCounts = { directories: 0, regular: 0, symlinks: 0, special: 0 };
+  walkTree(tree, { counts, unsafePaths, release: false });
   if (unsafePaths.length > 0) throw VfsError.unsafe(unsafePaths, describe);
   if (tree.conflicts.length > 0 && opts.conflicts !== "report") throw VfsError.conflicts(tree.conflicts, describe);
-  return makeVfs(entries, tree.conflicts);
+  return makeVfs(tree, counts);
 }
 
-function makeVfs(entries: VfsEntry[], conflicts: Vfs["conflicts"]): Vfs {
-  const counts = { directories: 0, regular: 0, symlinks: 0, special: 0 };
-  for (const entry of entries) {
-    if (entry.kind === "directory") counts.directories++;
-    else if (entry.kind === "regular") counts.regular++;
-    else if (entry.kind === "symlink") counts.symlinks++;
-    else counts.special++;
-  }
-  // Built on first use: the blit walks `entries` and never needs the map.
+function makeVfs(tree: LayoutTree, counts: VfsCounts): Vfs {
+  let list: VfsEntry[] | undefined;
   let index: Map<string, VfsEntry> | undefined;
-  const byPath = (path: string): VfsEntry | undefined => {
-    index ??= new Map(entries.map((entry) => [entry.path, entry]));
-    return index.get(path);
+  const entries = (): VfsEntry[] => {
+    if (list === undefined) {
+      const made: VfsEntry[] = [];
+      walkTree(tree, { visit: (entry) => made.push(entry), release: true });
+      list = made;
+    }
+    return list;
   };
-  return { entries, byPath, counts, conflicts };
+  return {
+    get entries() {
+      return entries();
+    },
+    forEach(visit) {
+      if (list !== undefined) list.forEach((entry) => visit(entry));
+      else walkTree(tree, { visit, release: false });
+    },
+    size: counts.directories + counts.regular + counts.symlinks + counts.special,
+    // Built on first use: the blit never needs it.
+    byPath(path) {
+      index ??= new Map(entries().map((entry) => [entry.path, entry]));
+      return index.get(path);
+    },
+    counts,
+    conflicts: tree.conflicts,
+  };
 }

@@ -3,40 +3,66 @@
  * one below a directory emitted before it (checked as it goes; invariant.ts re-checks a finished
  * list from its paths alone). Nothing is emitted below a non-directory: whatever a package put
  * below a file, or below a symlink that could not be redirected, is reported instead (a conflict,
- * or an unsafe path when the link leaves /usr).
+ * or an unsafe path when the link leaves /usr) by the first walk of a tree, which makes no entry.
+ * Later walks make each entry as they reach it and hand it on, so no list of them need exist.
  */
 import { VFS_GC_ENTRIES } from "../constants.ts";
 import { LayoutEntryType } from "../stone/types.ts";
 import { compareNames } from "./layout-path.ts";
-import { pathOf, type Claim, type LayoutTree, type TreeNode } from "./tree.ts";
-import type { VfsEntry, VfsUnsafePath } from "./types.ts";
+import type { FileTable } from "./file-table.ts";
+import { pathOf, type Child, type Claim, type LayoutTree, type TreeNode } from "./tree.ts";
+import type { VfsCounts, VfsEntry, VfsKind, VfsUnsafePath } from "./types.ts";
 
 /** S_IFDIR | 0755: what an implicit directory is given, as the mode a stone would record. */
 export const IMPLICIT_DIRECTORY_MODE = 0o40755;
 
-export function emitEntries(tree: LayoutTree, unsafePaths: VfsUnsafePath[]): VfsEntry[] {
-  const entries: VfsEntry[] = [];
-  const visit = (node: TreeNode, path: string): void => {
-    entries.push(entryOf(node, path));
-    collectAsWeGo(entries.length);
+export interface WalkOptions {
+  /** Called with each entry in blit order; without it no entry object is made at all. */
+  visit?: (entry: VfsEntry) => void;
+  /** Counted per kind as the walk goes. */
+  counts?: VfsCounts;
+  /** Where to report what sits below a non-directory: only the first walk of a tree reports. */
+  unsafePaths?: VfsUnsafePath[];
+  /**
+   * Let each node go once it is emitted, so that a caller keeping every entry does not also keep
+   * the whole tree: the tree cannot be walked again afterwards.
+   */
+  release: boolean;
+}
+
+export function walkTree(tree: LayoutTree, opts: WalkOptions): void {
+  const { visit, counts, unsafePaths, release: releasing } = opts;
+  let emitted = 0;
+  const emit = (entry: VfsEntry | undefined, kind: VfsKind): void => {
+    if (entry !== undefined) visit!(entry);
+    if (counts !== undefined) counts[COUNTED[kind]]++;
+    if ((++emitted % VFS_GC_ENTRIES) === 0 && visit !== undefined) Bun.gc(false);
+  };
+  const walk = (node: TreeNode, path: string): void => {
+    emit(visit && entryOf(node, path), node.kind);
     if (node.kind !== "directory") {
-      if (node.children !== undefined || node.shadowed !== undefined) reportBelow(tree, node, path, unsafePaths);
-      release(node);
+      if (unsafePaths !== undefined && (node.children !== undefined || node.shadowed !== undefined)) reportBelow(tree, node, path, unsafePaths);
+      if (releasing) release(node);
       return;
     }
     if (node.children === undefined) return;
     for (const name of sortedNames(node.children)) {
       const child = node.children.get(name)!;
+      if (typeof child === "number") {
+        emit(visit && fileEntry(tree.files, child, `${path}/${name}`), "regular");
+        continue;
+      }
       // The blit's safety rests on this (and redirect.ts computes link directories from parent
       // pointers): a child is emitted only below the directory node it names as its parent.
       if (child.parent !== node) throw new Error(`VFS invariant broken: ${path}/${name} is not linked to its parent`);
-      visit(child, `${path}/${name}`);
+      walk(child, `${path}/${name}`);
     }
-    release(node);
+    if (releasing) release(node);
   };
-  visit(tree.usr, "/usr");
-  return entries;
+  walk(tree.usr, "/usr");
 }
+
+const COUNTED = { directory: "directories", regular: "regular", symlink: "symlinks", special: "special" } as const;
 
 /**
  * A node whose entry (and everything below it) is emitted is never read again: dropping what it
@@ -47,11 +73,6 @@ function release(node: TreeNode): void {
   node.children = undefined;
   node.claim = undefined;
   node.shadowed = undefined;
-}
-
-/** Collects what `release` let go every so many entries: the engine would let it pile up first. */
-function collectAsWeGo(emitted: number): void {
-  if (emitted % VFS_GC_ENTRIES === 0) Bun.gc(false);
 }
 
 /** Every entry has the same fields in the same order (one object shape for the engine). */
@@ -70,12 +91,20 @@ function entryOf(node: TreeNode, path: string): VfsEntry {
   };
 }
 
+/** A file kept in the FileTable: the same shape as `entryOf` gives. */
+function fileEntry(files: FileTable, file: number, path: string): VfsEntry {
+  return {
+    path, kind: "regular", mode: files.mode(file), uid: files.uid(file), gid: files.gid(file),
+    digest: files.digest(file), source: undefined, packageId: files.packageId(file), entryType: LayoutEntryType.Regular,
+  };
+}
+
 /**
  * Sibling names in UTF-8 byte order. The engine's own sort compares UTF-16 units, which agrees
  * unless a name holds characters above U+FFFF; one pass over neighbours tells, and only then the
  * slower comparator runs.
  */
-function sortedNames(children: Map<string, TreeNode>): string[] {
+function sortedNames(children: Map<string, Child>): string[] {
   const names = [...children.keys()].sort();
   for (let i = 1; i < names.length; i++) {
     if (compareNames(names[i - 1]!, names[i]!) > 0) return names.sort(compareNames);
@@ -102,8 +131,10 @@ function reportBelow(tree: LayoutTree, blocker: TreeNode, blockerPath: string, u
     for (const name of sortedNames(node.children)) {
       const child = node.children.get(name)!;
       const childPath = `${path}/${name}`;
-      if (child.claim !== undefined) report(childPath, child.claim);
-      for (const claim of child.shadowed ?? []) report(childPath, claim);
+      const claim = tree.claimOf(node, name, child);
+      if (claim !== undefined) report(childPath, claim);
+      if (typeof child === "number") continue;
+      for (const shadowed of child.shadowed ?? []) report(childPath, shadowed);
       descend(child, childPath);
     }
   };

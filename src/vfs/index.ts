@@ -3,4 +3,4 @@ export { buildVfs } from "./build.ts";
 export { VfsError, type VfsErrorCode } from "./errors.ts";
 export { IMPLICIT_DIRECTORY_MODE } from "./emit.ts";
 export { assertBlitSafe } from "./invariant.ts";
-export type { BuildVfsOptions, Vfs, VfsConflict, VfsEntry, VfsKind, VfsRow, VfsUnsafePath } from "./types.ts";
+export type { BuildVfsOptions, Vfs, VfsConflict, VfsCounts, VfsEntry, VfsKind, VfsRow, VfsUnsafePath } from "./types.ts";

@@ -28,12 +28,12 @@ export function redirectSymlinks(tree: LayoutTree): void {
       if (place !== "ready") continue;
       const walk = followLink(tree, link);
       if ("directory" in walk) {
-        const moving = [...link.children?.values() ?? []];
+        const moving = [...link.children ?? []];
         link.children = undefined;
         link.shadowed = undefined;
         link.failure = undefined;
         tree.pending.delete(link);
-        for (const child of moving) tree.place(walk.directory, child, false);
+        for (const [name, child] of moving) tree.move(walk.directory, name, child, false);
         progress = true;
       } else {
         link.failure = walk.failure;
@@ -75,7 +75,7 @@ function followLink(tree: LayoutTree, link: TreeNode): Walk {
   for (let i = 0; i < components.length; i++) {
     const name = components[i]!;
     if (at === tree.root && name !== "usr") return outside(link);
-    const next = at.children?.get(name);
+    const next = tree.node(at, name);
     if (next === undefined) {
       return { failure: { unsafe: false, detail: `${describeLink(link)} points to a missing directory` }, final: false };
     }

@@ -4,6 +4,7 @@
  * re-parenting (redirect.ts). Same-path entries are settled here, as they meet.
  */
 import { LayoutEntryType, type LayoutRecord } from "../stone/types.ts";
+import { FileTable } from "./file-table.ts";
 import { componentProblem } from "./layout-path.ts";
 import type { VfsConflict, VfsKind } from "./types.ts";
 
@@ -15,10 +16,13 @@ export interface Claim {
   packageId: string;
 }
 
+/** A directory's entry: a node, or a plain regular file kept in the tree's FileTable (its number). */
+export type Child = TreeNode | number;
+
 export interface TreeNode {
   name: string;
   parent: TreeNode | undefined;
-  children: Map<string, TreeNode> | undefined;
+  children: Map<string, Child> | undefined;
   kind: VfsKind;
   /** Undefined for an implicit directory (an ancestor no package listed). */
   claim: Claim | undefined;
@@ -50,6 +54,7 @@ export class LayoutTree {
   /** Symlinks with entries below them (or shadowing a directory entry), waiting to be redirected. */
   readonly pending = new Set<TreeNode>();
   readonly conflicts: VfsConflict[] = [];
+  readonly files = new FileTable();
 
   constructor() {
     this.root.children = new Map([["usr", this.usr]]);
@@ -84,8 +89,41 @@ export class LayoutTree {
     const name = cut < 0 ? target : target.substring(cut + 1);
     const problem = componentProblem(name);
     if (problem !== undefined) return problem;
-    this.place(directory, newNode(name, undefined, kindOf(claim.record.entryType), claim), true);
+    const entryType = claim.record.entryType;
+    if (entryType === LayoutEntryType.Regular && directory.children?.has(name) !== true) {
+      (directory.children ??= new Map()).set(name, this.files.add(claim));
+      return undefined;
+    }
+    this.place(directory, newNode(name, undefined, kindOf(entryType), claim), true);
     return undefined;
+  }
+
+  /** `parent`'s entry `name` as a node: a file kept as a number becomes one, in its place. */
+  node(parent: TreeNode, name: string): TreeNode | undefined {
+    const child = parent.children?.get(name);
+    if (typeof child !== "number") return child;
+    const node = newNode(name, parent, "regular", this.files.claim(child, targetOf(parent, name)));
+    parent.children!.set(name, node);
+    return node;
+  }
+
+  /** The claim of a file kept as a number, or of a node (undefined for an implicit directory). */
+  claimOf(parent: TreeNode, name: string, child: Child): Claim | undefined {
+    if (typeof child !== "number") return child.claim;
+    return this.files.claim(child, targetOf(parent, name));
+  }
+
+  /** Put a child taken from another directory under `parent` (see `place`). */
+  move(parent: TreeNode, name: string, child: Child, laterWins: boolean): void {
+    if (typeof child === "number") {
+      if (parent.children?.has(name) !== true) {
+        (parent.children ??= new Map()).set(name, child);
+        return;
+      }
+      // A clash: settled between nodes, as any other.
+      child = newNode(name, undefined, "regular", this.files.claim(child, targetOf(parent, name)));
+    }
+    this.place(parent, child, laterWins);
   }
 
   // Nodes keep their identity while rows go in (clashes merge into the node already there), so
@@ -103,7 +141,7 @@ export class LayoutTree {
       const name = target.substring(start, stop);
       const problem = componentProblem(name);
       if (problem !== undefined) return problem;
-      let child = directory.children?.get(name);
+      let child = this.node(directory, name);
       if (child === undefined) {
         child = newNode(name, directory, "directory", undefined);
         (directory.children ??= new Map()).set(name, child);
@@ -124,7 +162,7 @@ export class LayoutTree {
    * The children of a dropped node always move to the survivor, so nothing is lost unreported.
    */
   place(parent: TreeNode, incoming: TreeNode, laterWins: boolean): void {
-    const existing = parent.children?.get(incoming.name);
+    const existing = this.node(parent, incoming.name);
     if (existing === undefined) {
       incoming.parent = parent;
       (parent.children ??= new Map()).set(incoming.name, incoming);
@@ -153,9 +191,9 @@ export class LayoutTree {
       else this.conflict(existing, existing.claim!, dir);
     }
     if (incoming.children) {
-      const moving = [...incoming.children.values()];
+      const moving = [...incoming.children];
       incoming.children = undefined;
-      for (const child of moving) this.place(existing, child, laterWins);
+      for (const [name, child] of moving) this.move(existing, name, child, laterWins);
     }
     this.watch(existing);
   }
@@ -182,6 +220,11 @@ export function componentsOf(node: TreeNode): string[] {
   const components: string[] = [];
   for (let at: TreeNode | undefined = node; at?.parent !== undefined; at = at.parent) components.push(at.name);
   return components.reverse();
+}
+
+/** The layout target (relative to /usr) of the entry `name` in `parent`. */
+function targetOf(parent: TreeNode, name: string): string {
+  return [...componentsOf(parent).slice(1), name].join("/");
 }
 
 export function pathOf(node: TreeNode): string {

@@ -47,11 +47,28 @@ export interface VfsUnsafePath {
   linkedBy?: string;
 }
 
+export interface VfsCounts {
+  directories: number;
+  regular: number;
+  symlinks: number;
+  special: number;
+}
+
 export interface Vfs {
-  /** Blit order: depth-first pre-order from "/", children sorted by name (UTF-8 byte order). */
-  entries: VfsEntry[];
+  /**
+   * Every entry in blit order: depth-first pre-order from "/", children sorted by name (UTF-8 byte
+   * order). Made on first use, from the tree, which then goes: for a caller that needs the list.
+   */
+  readonly entries: VfsEntry[];
+  /**
+   * The entries in the same order, made one at a time as the tree is walked (again on each call)
+   * and never held: what the blit uses, so that a 65,000-entry state is never in memory twice.
+   */
+  forEach(visit: (entry: VfsEntry) => void): void;
+  /** How many entries there are. */
+  readonly size: number;
   byPath(path: string): VfsEntry | undefined;
-  counts: { directories: number; regular: number; symlinks: number; special: number };
+  counts: VfsCounts;
   /** Only filled with `conflicts: "report"`; otherwise a conflict throws and this is empty. */
   conflicts: VfsConflict[];
 }

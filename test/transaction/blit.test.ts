@@ -10,6 +10,7 @@ import { EMPTY_FILE_DIGEST } from "../../src/constants.ts";
 import { LayoutEntryType, type LayoutRecord } from "../../src/stone/types.ts";
 import { assetPath } from "../../src/store/index.ts";
 import { blitVfs } from "../../src/transaction/blit.ts";
+import { itemEntries } from "../../src/transaction/blit-job.ts";
 import { buildVfs, type Vfs, type VfsRow } from "../../src/vfs/index.ts";
 
 const made: string[] = [];
@@ -155,5 +156,21 @@ describe("hardlink blit", () => {
     expect(() => blitVfs(vfs, tempDir(), path.join(tempDir(), "no-assets"), { strategy: "hardlink", threads: 1 })).toThrow(
       "is missing from the content store",
     );
+  });
+});
+
+describe("items found again", () => {
+  test("item numbers count files and symlinks in blit order, skipping directories and specials", () => {
+    const fifo: LayoutRecord = { uid: 0, gid: 0, mode: 0o010644, tag: 0, entryType: LayoutEntryType.Fifo, target: "a/pipe" };
+    const vfs = buildVfs([
+      { packageId: "p", record: regular("a/one", digestOf(1)) },
+      { packageId: "p", record: fifo },
+      { packageId: "p", record: symlink("a/two", "one") },
+      { packageId: "p", record: directory("b") },
+      { packageId: "p", record: regular("b/three", digestOf(3)) },
+    ]);
+    const found = itemEntries(vfs, [0, 1, 2, 7]);
+    expect([...found.keys()].sort()).toEqual([0, 1, 2]);
+    expect([found.get(0)!.path, found.get(1)!.path, found.get(2)!.path]).toEqual(["/usr/a/one", "/usr/a/two", "/usr/b/three"]);
   });
 });

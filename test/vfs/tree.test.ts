@@ -136,3 +136,35 @@ describe("same path in several packages", () => {
     expect(vfs.conflicts.map((c) => c.path)).toEqual(["/usr/share/foo", "/usr/x/y"]);
   });
 });
+
+describe("walking without a list", () => {
+  const rows = () => [
+    ...pkg("a", file("bin/a", "1"), link("bin/b", "a"), dir("lib/x", 0o700), file("lib/x/f", "2", { uid: 4_294_967_294, gid: 65_534 }), fifo("lib/p")),
+    ...pkg("b", file("bin/a", "1"), file("share/z", "3", { mode: 0o104755 })),
+  ];
+
+  test("forEach gives the entries the list has, in the same order, as often as it is called", () => {
+    const list = build(rows()).entries;
+    const vfs = build(rows());
+    const walked = (): unknown[] => {
+      const seen: unknown[] = [];
+      vfs.forEach((entry) => seen.push(entry));
+      return seen;
+    };
+    expect(walked()).toEqual(list);
+    expect(walked()).toEqual(list);
+    expect(vfs.size).toBe(list.length);
+    // Made from the tree after the walks, the list is still the same; walks then read the list.
+    expect(vfs.entries).toEqual(list);
+    expect(walked()).toEqual(list);
+  });
+
+  test("plain files keep their full metadata: unsigned ids, set-id modes, package and digest", () => {
+    const vfs = build(rows());
+    expect(vfs.byPath("/usr/lib/x/f")).toMatchObject({ kind: "regular", uid: 4_294_967_294, gid: 65_534, packageId: "a", digest: file("x", "2").digest });
+    expect(vfs.byPath("/usr/share/z")).toMatchObject({ kind: "regular", mode: 0o104755, packageId: "b" });
+    // The same file shipped twice is one entry, the first package's.
+    expect(vfs.byPath("/usr/bin/a")).toMatchObject({ packageId: "a" });
+    expect(vfs.counts).toEqual({ directories: 5, regular: 3, symlinks: 1, special: 1 });
+  });
+});
