@@ -28,6 +28,12 @@ export const WRITER_DEFAULT_LEVEL = 18;
 /** File reads while streaming a content payload. */
 export const READ_CHUNK_SIZE = 1 << 20;
 
+/**
+ * Chunk buffers a thread keeps for its next unpack (chunk-buffers.ts): one read and two decode
+ * buffers per unpack under way, and the main thread runs two at once when it unpacks alone.
+ */
+export const SPARE_CHUNK_BUFFERS = 6;
+
 /** XXH3-128 of the empty input: moss creates such files instead of linking one shared asset. */
 export const EMPTY_FILE_DIGEST = "99aa06d3014798d86001c324468d497f";
 
@@ -68,20 +74,21 @@ export const GC_BEFORE_BLIT_ENTRIES = 20_000;
 /** Unpacking collects garbage after this much decoded content (store/unpack-pool.ts). */
 export const UNPACK_GC_EVERY_BYTES = 8 * 1024 * 1024;
 
-/** What one package's unpack leaves behind besides its content (buffers, records), counted toward it. */
+/** What one package's unpack leaves behind besides its content (records, strings), counted toward it. */
 export const UNPACK_GC_OVERHEAD_BYTES = 3 * 1024 * 1024;
 
 /**
  * Reading a state's layout rows collects young garbage after this many rows (db/layout.ts): each
- * row's array and strings are garbage once decoded, and left alone they add ~20 MiB to the peak.
+ * row's array and strings are garbage once decoded, and left alone they add ~20 MiB to the peak
+ * (every 16,384 rows still left 8 MiB more than every 4,096; a young collection costs ~1 ms).
  */
-export const READ_GC_ROWS = 16_384;
+export const READ_GC_ROWS = 4096;
 
 /**
  * A walk of a VFS that makes entries collects young garbage every this many (vfs/emit.ts): the
  * entries a blit walks past, and the nodes a walk releases, are reused instead of piling up.
  */
-export const VFS_GC_ENTRIES = 20_000;
+export const VFS_GC_ENTRIES = 5000;
 
 /**
  * Layout rows recorded per database transaction while packages unpack (client/install.ts): large

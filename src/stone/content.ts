@@ -9,6 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { READ_CHUNK_SIZE } from "../constants.ts";
+import { CHUNK_BUFFER_SIZE, returnChunkBuffer, takeChunkBuffer } from "../chunk-buffers.ts";
 import { createXxh3_128, createXxh3_64, type StreamingHasher, type Xxh3_64Hasher } from "../hash/xxh3.ts";
 import { zstdDecodeStream } from "../zstd/index.ts";
 import { StoneError } from "./errors.ts";
@@ -86,13 +87,17 @@ export function isContiguous(index: IndexRecord[]): boolean {
 async function* storedChunks(reader: StoneReader, payload: PayloadEntry, hasher: StreamingHasher): AsyncGenerator<Uint8Array> {
   const end = payload.bodyOffset + payload.header.storedSize;
   // One buffer, reused: the decoder is done with a chunk before it pulls the next (zstd/index.ts),
-  // and so is splitting when the body is stored plain.
-  const buffer = new Uint8Array(Math.min(READ_CHUNK_SIZE, payload.header.storedSize));
-  for (let pos = payload.bodyOffset; pos < end; pos += READ_CHUNK_SIZE) {
-    const length = Math.min(READ_CHUNK_SIZE, end - pos);
-    const chunk = reader.source.readInto(pos, length === buffer.length ? buffer : buffer.subarray(0, length));
-    hasher.update(chunk);
-    yield chunk;
+  // and so is splitting when the body is stored plain; so once the last is pulled, it is free.
+  const buffer = takeChunkBuffer();
+  try {
+    for (let pos = payload.bodyOffset; pos < end; pos += CHUNK_BUFFER_SIZE) {
+      const length = Math.min(CHUNK_BUFFER_SIZE, end - pos);
+      const chunk = reader.source.readInto(pos, length === buffer.length ? buffer : buffer.subarray(0, length));
+      hasher.update(chunk);
+      yield chunk;
+    }
+  } finally {
+    returnChunkBuffer(buffer);
   }
 }
 

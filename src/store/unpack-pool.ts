@@ -8,6 +8,7 @@
  */
 import os from "node:os";
 import { UNPACK_GC_EVERY_BYTES, UNPACK_GC_OVERHEAD_BYTES, UNPACK_MAX_THREADS, UNPACK_THREADS_ENV } from "../constants.ts";
+import { dropSpareChunkBuffers } from "../chunk-buffers.ts";
 import { MossError } from "../errors.ts";
 import type { LayoutRecord } from "../stone/index.ts";
 import { unpackToStore, type StoreDirs } from "./unpack.ts";
@@ -120,6 +121,7 @@ export async function unpackAll(stonePaths: readonly string[], store: StoreDirs,
   // (~20 MiB of peak memory).
   const runners = threads > 1 ? [inThread(), ...Array.from({ length: threads - 1 }, inWorker)] : [inThread(), inThread()];
   await Promise.all(runners);
+  dropSpareChunkBuffers();
   if (failure !== undefined) throw failure;
   return counts;
 }

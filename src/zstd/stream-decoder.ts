@@ -12,7 +12,8 @@
  * Bun mirrors; Bun is pinned and compiled into the binary, and the zstd tests fail if it changes.
  */
 import zlib from "node:zlib";
-import { ZSTD_CHUNK_SIZE, ZSTD_WINDOW_LOG_MAX } from "../constants.ts";
+import { returnChunkBuffer, takeChunkBuffer } from "../chunk-buffers.ts";
+import { ZSTD_WINDOW_LOG_MAX } from "../constants.ts";
 import { ZstdError } from "./errors.ts";
 
 const Z = zlib.constants as unknown as Record<string, number>;
@@ -69,7 +70,8 @@ export async function* decodeZstdStream(
   handle.onerror = (message, _errno, code) => finish(new ZstdError(message.replace(/^zstd\s*/i, ""), code));
   handle.init(params, undefined, writeState, () => finish());
 
-  const buffers = [new Uint8Array(ZSTD_CHUNK_SIZE), new Uint8Array(ZSTD_CHUNK_SIZE)];
+  // Kept for the next decode once this one is over (by then no yielded view may be read).
+  const buffers = [takeChunkBuffer(), takeChunkBuffer()];
   let chunk: Uint8Array = new Uint8Array(0);
   let offset = 0;
   let ended = false;
@@ -111,6 +113,7 @@ export async function* decodeZstdStream(
     // Never close under a write still running on the pool.
     if (pending) await pending.catch(() => {});
     handle.close();
+    for (const buffer of buffers) returnChunkBuffer(buffer);
     await (input as AsyncIterator<Uint8Array>).return?.();
   }
 }

@@ -8,6 +8,7 @@ import zlib from "node:zlib";
 import { ZSTD_CHUNK_SIZE } from "../../src/constants.ts";
 import { zstdDecodeStream, zstdEncodeSync, ZstdError } from "../../src/zstd/index.ts";
 import { decodeZstdStream } from "../../src/zstd/stream-decoder.ts";
+import { CHUNK_BUFFER_SIZE, dropSpareChunkBuffers, returnChunkBuffer, takeChunkBuffer } from "../../src/chunk-buffers.ts";
 
 /** Deterministic, partly compressible bytes. */
 function bytes(size: number, seed: number): Uint8Array {
@@ -110,5 +111,33 @@ describe("zstdDecodeStream (framing walked first)", () => {
     async function* source() { yield* throughOneBuffer(body, 100_000); }
     const { data } = await collect(zstdDecodeStream(source(), { maxContentSize: plain.length }));
     expect(Buffer.compare(data, zlib.zstdDecompressSync(body))).toBe(0);
+  });
+});
+
+describe("chunk buffers kept between decodes", () => {
+  test("a buffer handed back is the next one taken; views and odd sizes are never kept", () => {
+    const buffer = takeChunkBuffer();
+    expect(buffer.length).toBe(CHUNK_BUFFER_SIZE);
+    returnChunkBuffer(buffer);
+    expect(takeChunkBuffer()).toBe(buffer);
+    returnChunkBuffer(buffer.subarray(0, 10));
+    returnChunkBuffer(new Uint8Array(100));
+    expect(takeChunkBuffer()).not.toBe(buffer);
+    dropSpareChunkBuffers();
+  });
+
+  test("decodes running at once in one thread, and one after them on their buffers, each get their own bytes", async () => {
+    const bodies = [bytes(3 * ZSTD_CHUNK_SIZE + 123, 1), bytes(2 * ZSTD_CHUNK_SIZE + 7, 2), bytes(4 * ZSTD_CHUNK_SIZE + 99, 3)];
+    const frames = bodies.map((body) => encode(body));
+    const decode = async (frame: Uint8Array): Promise<Uint8Array> => {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of decodeZstdStream(throughOneBuffer(frame, 64 * 1024))) parts.push(chunk.slice());
+      return Buffer.concat(parts);
+    };
+    const [first, second] = await Promise.all([decode(frames[0]!), decode(frames[1]!)]);
+    const third = await decode(frames[2]!);
+    expect(Buffer.compare(first, bodies[0]!)).toBe(0);
+    expect(Buffer.compare(second, bodies[1]!)).toBe(0);
+    expect(Buffer.compare(third, bodies[2]!)).toBe(0);
   });
 });
