@@ -72,10 +72,10 @@ export const UNPACK_MAX_THREADS = 4;
 export const GC_BEFORE_BLIT_ENTRIES = 20_000;
 
 /** Unpacking collects garbage after this much decoded content (store/unpack-pool.ts). */
-export const UNPACK_GC_EVERY_BYTES = 8 * 1024 * 1024;
+export const UNPACK_GC_EVERY_BYTES = 12 * 1024 * 1024;
 
 /** What one package's unpack leaves behind besides its content (records, strings), counted toward it. */
-export const UNPACK_GC_OVERHEAD_BYTES = 3 * 1024 * 1024;
+export const UNPACK_GC_OVERHEAD_BYTES = 1024 * 1024;
 
 /**
  * Reading a state's layout rows collects young garbage after this many rows (db/layout.ts): each
