@@ -88,13 +88,25 @@ export function ensureLinkfarm(data: RigData): string {
 }
 
 /** Fresh, empty directories for timed runs, parked until `deleteParked` at the very end. */
+/**
+ * How long after a big deletion creating files stays slow. ext4 without a journal (this VM's root)
+ * skips, and reads the inode table for, every free inode deleted in the last 60 s, or 6 min while
+ * its inode-table block is still dirty: right after a bench deleted its parked roots, making
+ * 20,000 empty files took 3.8 s instead of 0.55 s. So the time of each deletion is kept, and the
+ * next bench waits this long after it before timing anything.
+ */
+const SETTLE_AFTER_DELETE_MS = 400_000;
+
 export class ParkingLot {
   readonly dir: string;
   private count = 0;
+  private readonly stamp: string;
 
   constructor(data: RigData, name: string) {
     this.dir = path.join(data.work, `parked-${name}-${process.pid}`);
+    this.stamp = path.join(data.work, "last-delete");
     fs.mkdirSync(this.dir, { recursive: true });
+    waitForSettledDisk(this.stamp);
   }
 
   fresh(label: string): string {
@@ -107,7 +119,21 @@ export class ParkingLot {
   deleteParked(): void {
     log(`deleting ${this.dir}`);
     fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.writeFileSync(this.stamp, `${Date.now()}\n`);
   }
+}
+
+function waitForSettledDisk(stamp: string): void {
+  let deletedAt: number;
+  try {
+    deletedAt = Number(fs.readFileSync(stamp, "utf8").trim());
+  } catch {
+    return;
+  }
+  const wait = deletedAt + SETTLE_AFTER_DELETE_MS - Date.now();
+  if (!(wait > 0)) return;
+  log(`waiting ${Math.ceil(wait / 1000)} s for the disk to settle after the last bench deleted its roots`);
+  Bun.sleepSync(wait);
 }
 
 export interface TimedRun {

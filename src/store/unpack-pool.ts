@@ -12,7 +12,7 @@ import { dropSpareChunkBuffers } from "../chunk-buffers.ts";
 import { MossError } from "../errors.ts";
 import type { LayoutRecord } from "../stone/index.ts";
 import { unpackToStore, type StoreDirs } from "./unpack.ts";
-import type { UnpackReply, UnpackRequest } from "./unpack-worker.ts";
+import type { UnpackAssignment, UnpackReply } from "./unpack-worker.ts";
 import { startWorker } from "../worker-threads.ts";
 import { profileNote } from "../transaction/profile.ts";
 
@@ -51,12 +51,19 @@ export function unpackThreads(): number {
  */
 export async function unpackAll(stonePaths: readonly string[], store: StoreDirs, opts: UnpackAllOptions = {}): Promise<UnpackCounts[]> {
   const counts: UnpackCounts[] = new Array(stonePaths.length);
+  const threads = Math.min(opts.threads ?? unpackThreads(), stonePaths.length);
+  const workerCount = threads > 1 ? threads - 1 : 0;
+  const control = new Int32Array(new SharedArrayBuffer((CONTROL.current + workerCount) * 4));
+  control.fill(-1, CONTROL.current);
   // Finished out of order, waiting for the packages before them.
   const waiting = new Map<number, UnpackedPackage>();
   let delivered = 0;
-  let next = 0;
   let failure: unknown;
-  const take = (): number | undefined => (failure === undefined && next < stonePaths.length ? next++ : undefined);
+  const fail = (error: unknown) => {
+    failure ??= error;
+    Atomics.store(control, CONTROL.failed, 1);
+  };
+  const take = (): number | undefined => takeJob(control, stonePaths.length);
   const done = (index: number, result: UnpackedPackage) => {
     counts[index] = { written: result.written, reused: result.reused, plainBytes: result.plainBytes };
     waiting.set(index, result);
@@ -65,7 +72,7 @@ export async function unpackAll(stonePaths: readonly string[], store: StoreDirs,
       try {
         opts.onUnpacked?.(delivered++, ready);
       } catch (error) {
-        failure ??= error;
+        fail(error);
       }
     }
   };
@@ -77,53 +84,68 @@ export async function unpackAll(stonePaths: readonly string[], store: StoreDirs,
         done(index, { layout, written, reused, plainBytes });
         collectUnpackGarbage(plainBytes);
       } catch (error) {
-        failure ??= error;
+        fail(error);
       }
     }
   };
 
-  const inWorker = (): Promise<void> =>
+  // A worker takes its packages from the shared counter itself, as this thread does: it never
+  // waits for this thread's event loop to hand it the next one (that wait was ~40 ms a package
+  // while this thread was busy unpacking, and left the worker idle for a third of the time).
+  const inWorker = (slot: number): Promise<void> =>
     new Promise<void>((resolve) => {
-      let current: number | undefined;
       let answered = false;
       const finish = (then?: Promise<void>) => {
         worker?.terminate();
         resolve(then ?? Promise.resolve());
       };
       const worker = startWorker("store/unpack-worker.ts", (event) => {
-        // Before any answer: the worker could not start; its package is unpacked here instead.
-        if (!answered) return finish(inThread(current));
-        failure ??= new MossError("UNPACK_WORKER", `an unpack worker failed: ${event.message}`);
+        // Before any answer: the worker could not start, or died on its first package, which
+        // is unpacked here instead.
+        const current = Atomics.load(control, CONTROL.current + slot);
+        if (!answered) return finish(inThread(current >= 0 ? current : undefined));
+        fail(new MossError("UNPACK_WORKER", `an unpack worker failed: ${event.message}`));
         finish();
       });
       if (!worker) {
         resolve(inThread());
         return;
       }
-      const send = () => {
-        current = take();
-        if (current === undefined) return finish();
-        worker.postMessage({ job: current, stonePath: stonePaths[current]!, store } satisfies UnpackRequest);
-      };
       worker.addEventListener("message", (event: MessageEvent<UnpackReply>) => {
-        answered = true;
         const reply = event.data;
-        if ("error" in reply) failure ??= rebuildError(reply.error);
+        if ("finished" in reply) return finish();
+        answered = true;
+        if ("error" in reply) fail(rebuildError(reply.error));
         else done(reply.job, { layout: reply.layout, written: reply.written, reused: reply.reused, plainBytes: reply.plainBytes });
-        send();
       });
-      send();
+      worker.postMessage({ stonePaths, store, control: control.buffer as SharedArrayBuffer, slot } satisfies UnpackAssignment);
     });
 
-  const threads = Math.min(opts.threads ?? unpackThreads(), stonePaths.length);
-  profileNote(`unpack: ${stonePaths.length} packages, this thread and ${threads - 1} worker threads`);
+  profileNote(`unpack: ${stonePaths.length} packages, this thread and ${workerCount} worker threads`);
   // This thread unpacks too: it would only wait otherwise, and each worker is a heap of its own
   // (~20 MiB of peak memory).
-  const runners = threads > 1 ? [inThread(), ...Array.from({ length: threads - 1 }, inWorker)] : [inThread(), inThread()];
+  const runners = threads > 1 ? [inThread(), ...Array.from({ length: workerCount }, (_, slot) => inWorker(slot))] : [inThread(), inThread()];
   await Promise.all(runners);
   dropSpareChunkBuffers();
   if (failure !== undefined) throw failure;
   return counts;
+}
+
+/** Int32 words shared by every thread of one `unpackAll`. */
+export const CONTROL = {
+  /** The next package to take. */
+  next: 0,
+  /** 1 once anything failed: no thread takes another package. */
+  failed: 1,
+  /** From here, one per worker: the package it is on, or -1. */
+  current: 2,
+} as const;
+
+/** The next package for any thread of this unpack, or undefined when none is left (or one failed). */
+export function takeJob(control: Int32Array, count: number): number | undefined {
+  if (Atomics.load(control, CONTROL.failed) !== 0) return undefined;
+  const job = Atomics.add(control, CONTROL.next, 1);
+  return job < count ? job : undefined;
 }
 
 /** A worker's error as the MossError it was (its code and message); anything else stays a bug. */

@@ -1,33 +1,47 @@
 /**
- * An unpack worker thread: unpacks one package at a time into the store (unpack.ts) and answers
- * with what the caller records (the layout and the counts); the content itself never crosses.
+ * An unpack worker thread: takes packages from the counter it shares with every thread of the
+ * unpack (unpack-pool.ts), unpacks each into the store (unpack.ts) and answers with what the
+ * caller records (the layout and the counts); the content itself never crosses. It says
+ * `finished` once no package is left to take.
  */
 import { MossError } from "../errors.ts";
 import type { LayoutRecord } from "../stone/index.ts";
-import { collectUnpackGarbage } from "./unpack-pool.ts";
+import { collectUnpackGarbage, CONTROL, takeJob } from "./unpack-pool.ts";
 import { unpackToStore, type StoreDirs } from "./unpack.ts";
 
-export interface UnpackRequest {
-  job: number;
-  stonePath: string;
+export interface UnpackAssignment {
+  stonePaths: readonly string[];
   store: StoreDirs;
+  /** unpack-pool.ts CONTROL words. */
+  control: SharedArrayBuffer;
+  /** This worker's word for the package it is on. */
+  slot: number;
 }
 
 export type UnpackReply =
   | { job: number; layout: LayoutRecord[]; written: number; reused: number; plainBytes: number }
-  | { job: number; error: { name: string; code: string | undefined; message: string; moss: boolean } };
+  | { job: number; error: { name: string; code: string | undefined; message: string; moss: boolean } }
+  | { finished: true };
 
 declare const self: Worker;
 
-self.onmessage = async (event: MessageEvent<UnpackRequest>) => {
-  const { job, stonePath, store } = event.data;
-  try {
-    const result = await unpackToStore(stonePath, store);
-    collectUnpackGarbage(result.plainBytes);
-    self.postMessage({ job, layout: result.layout, written: result.written, reused: result.reused, plainBytes: result.plainBytes } satisfies UnpackReply);
-  } catch (error) {
-    const { name, message, code } = error as Error & { code?: string };
-    const moss = error instanceof MossError;
-    self.postMessage({ job, error: { name: name ?? "Error", code, message: message ?? String(error), moss } } satisfies UnpackReply);
+self.onmessage = async (event: MessageEvent<UnpackAssignment>) => {
+  const { stonePaths, store, slot } = event.data;
+  const control = new Int32Array(event.data.control);
+  for (let job = takeJob(control, stonePaths.length); job !== undefined; job = takeJob(control, stonePaths.length)) {
+    Atomics.store(control, CONTROL.current + slot, job);
+    try {
+      const result = await unpackToStore(stonePaths[job]!, store);
+      collectUnpackGarbage(result.plainBytes);
+      self.postMessage({ job, layout: result.layout, written: result.written, reused: result.reused, plainBytes: result.plainBytes } satisfies UnpackReply);
+    } catch (error) {
+      // No thread starts another package once one failed.
+      Atomics.store(control, CONTROL.failed, 1);
+      const { name, message, code } = error as Error & { code?: string };
+      const moss = error instanceof MossError;
+      self.postMessage({ job, error: { name: name ?? "Error", code, message: message ?? String(error), moss } } satisfies UnpackReply);
+    }
+    Atomics.store(control, CONTROL.current + slot, -1);
   }
+  self.postMessage({ finished: true } satisfies UnpackReply);
 };
