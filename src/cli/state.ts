@@ -5,6 +5,7 @@ import type { Session } from "../client/session.ts";
 import { MossError, UsageError } from "../errors.ts";
 import { repairInstallation, verifyInstallation, type Issue } from "../client/verify.ts";
 import { activateState } from "../transaction/activate.ts";
+import { inInitramfs, markBootSyncPending } from "../client/boot-sync-pending.ts";
 import { createProgress } from "../ui/progress.ts";
 import { confirmOrCancel } from "../ui/confirm.ts";
 import { bold, err, green, json, out, red } from "../ui/output.ts";
@@ -89,6 +90,14 @@ const activate = mossCommand({
     withSession(globals, true, async (session) => {
       // System triggers and boot synchronisation arrive with later issues: both are skipped here.
       const result = await activateState(session.installation, session.dbs, stateId(args.id));
+      if (args["skip-boot"] || inInitramfs()) {
+        // The activation is done and stays done: not recording the pending sync is only a warning.
+        try {
+          markBootSyncPending(session.installation.mossDir, result.activated);
+        } catch (error) {
+          err(`Warning: cannot record that the boot entries need a sync: ${(error as Error).message}`);
+        }
+      }
       if (args.json) return json(result);
       out(`State ${result.activated} activated (${result.archived} archived)`);
     }),

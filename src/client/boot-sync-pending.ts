@@ -1,0 +1,25 @@
+/**
+ * Where boot synchronisation will hook in (it arrives with the boot-management issue). An
+ * activation that does not sync the boot entries, because `--skip-boot` said so or because it
+ * runs inside an initramfs, where a sync would delete the entries of the newer states and with
+ * them the way back (spec boot-management §6.6), leaves `/.moss/boot-sync-pending` naming the
+ * state it activated, so that the next run on the live system syncs the entries.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+export const BOOT_SYNC_PENDING_FILE = "boot-sync-pending";
+/** systemd's mark of an initramfs (os-release(5)); never present on a booted system. */
+export const INITRD_RELEASE = "/etc/initrd-release";
+
+export function inInitramfs(): boolean {
+  return fs.existsSync(INITRD_RELEASE);
+}
+
+/** Record that the entries still describe the states as they were before `stateId` was activated. */
+export function markBootSyncPending(mossDir: string, stateId: number): void {
+  const file = path.join(mossDir, BOOT_SYNC_PENDING_FILE);
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, `${stateId}\n`, { mode: 0o644 });
+  fs.renameSync(temp, file);
+}
