@@ -1,0 +1,180 @@
+/**
+ * What the VM tests boot: a Debian kernel (as a PVH `vmlinux`: no decompression under TCG), a
+ * dracut+systemd initramfs with the moss module, and an ext4 root image whose states moss made.
+ * Tools come from apt when missing (root only); the kernel and the initramfs are cached under
+ * `.cache/vm/` between runs. Nothing is installed into the host's /boot or dracut directory: the
+ * kernel package is unpacked, not installed, and dracut reads its modules from a private copy.
+ */
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { ROOT } from "../../helpers/moss.ts";
+
+export const CACHE = path.join(ROOT, ".cache", "vm");
+const APT_PACKAGES = ["qemu-system-x86", "dracut-core", "busybox-static", "e2fsprogs", "zstd", "xz-utils", "binutils"];
+const TOOLS: Record<string, string> = {
+  "qemu-system-x86_64": "qemu-system-x86", dracut: "dracut-core", busybox: "busybox-static", debugfs: "e2fsprogs",
+  "mkfs.ext4": "e2fsprogs", zstd: "zstd", unxz: "xz-utils", strip: "binutils",
+};
+
+function run(argv: string[], opts: { env?: Record<string, string>; cwd?: string; timeout?: number } = {}): SpawnSyncReturns<string> {
+  const result = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: { ...process.env, ...opts.env }, cwd: opts.cwd, timeout: opts.timeout ?? 600_000, maxBuffer: 64 << 20 });
+  if (result.status !== 0) throw new Error(`${argv.join(" ").slice(0, 200)}: exit ${result.status}\n${(result.stderr ?? "").slice(-3000)}`);
+  return result;
+}
+
+const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+
+/** Why the VM tests cannot run here, or undefined once every tool is present. */
+export function ensureVmTools(): string | undefined {
+  const missing = Object.keys(TOOLS).filter((tool) => !has(tool));
+  if (missing.length === 0) return undefined;
+  if (process.getuid?.() !== 0) return `missing ${missing.join(", ")} and not root to install them`;
+  // dracut-core, not dracut: the latter hooks the host's kernel installs. No kernel package either.
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  if (spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...APT_PACKAGES], { env: { ...process.env, ...env }, stdio: "ignore" }).status !== 0) {
+    run(["apt-get", "update"], { env });
+    run(["apt-get", "install", "-y", "--no-install-recommends", ...APT_PACKAGES], { env });
+  }
+  const still = Object.keys(TOOLS).filter((tool) => !has(tool));
+  return still.length === 0 ? undefined : `apt could not provide ${still.join(", ")}`;
+}
+
+export interface Kernel {
+  version: string;
+  vmlinux: string;
+  modules: string;
+}
+
+/** The newest Debian kernel image package, unpacked (not installed) into the cache, with its vmlinux. */
+export function ensureKernel(): Kernel {
+  const dir = path.join(CACHE, "kernel");
+  const done = path.join(dir, "version");
+  if (!fs.existsSync(done)) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const depends = run(["apt-cache", "depends", "linux-image-amd64"]).stdout;
+    const pkg = /Depends: (linux-image-[0-9][^\s]*)/.exec(depends)?.[1];
+    if (!pkg) throw new Error(`no kernel package behind linux-image-amd64:\n${depends}`);
+    run(["apt-get", "download", pkg], { cwd: dir });
+    const deb = fs.readdirSync(dir).find((f) => f.endsWith(".deb"))!;
+    run(["dpkg-deb", "-x", deb, "tree"], { cwd: dir });
+    fs.rmSync(path.join(dir, deb));
+    const version = fs.readdirSync(path.join(dir, "tree", "lib", "modules"))[0]!;
+    run(["depmod", "-b", path.join(dir, "tree"), version]);
+    extractVmlinux(path.join(dir, "tree", "boot", `vmlinuz-${version}`), path.join(dir, "vmlinux"));
+    fs.writeFileSync(done, version);
+  }
+  const version = fs.readFileSync(done, "utf8").trim();
+  return { version, vmlinux: path.join(dir, "vmlinux"), modules: path.join(dir, "tree", "lib", "modules", version) };
+}
+
+/** The ELF inside a bzImage (its payload, xz or zstd or gzip), which QEMU boots through PVH. */
+function extractVmlinux(bzImage: string, out: string): void {
+  const image = fs.readFileSync(bzImage);
+  const formats: [Buffer, string[]][] = [
+    [Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), ["unxz", "-c"]],
+    [Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), ["zstd", "-dc"]],
+    [Buffer.from([0x1f, 0x8b, 0x08]), ["gzip", "-dc"]],
+  ];
+  for (const [magic, decode] of formats) {
+    for (let at = image.indexOf(magic); at >= 0; at = image.indexOf(magic, at + 1)) {
+      const result = spawnSync(decode[0]!, decode.slice(1), { input: image.subarray(at), maxBuffer: 512 << 20 });
+      const elf = result.stdout;
+      if (elf && elf.length > 4 && elf.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
+        fs.writeFileSync(out, elf);
+        return;
+      }
+    }
+  }
+  throw new Error(`no kernel payload found in ${bzImage}`);
+}
+
+/**
+ * A dracut+systemd initramfs with the moss module and `moss` (the files installed by
+ * scripts/install-dracut-module.sh into a DESTDIR), built with dracut's default stripping unless
+ * `nostrip`. Rebuilt when the binary or the module changes.
+ */
+export function buildInitramfs(kernel: Kernel, moss: string, opts: { nostrip: boolean; out: string }): { seconds: number; bytes: number } {
+  const base = path.join(CACHE, "dracut-base");
+  if (!fs.existsSync(path.join(base, "dracut-functions.sh"))) {
+    fs.rmSync(base, { recursive: true, force: true });
+    run(["cp", "-a", "/usr/lib/dracut", base]);
+  }
+  fs.rmSync(path.join(base, "modules.d", "90moss"), { recursive: true, force: true });
+  fs.symlinkSync(path.join(ROOT, "initramfs", "90moss"), path.join(base, "modules.d", "90moss"));
+  const source = path.join(CACHE, "moss-files");
+  fs.rmSync(source, { recursive: true, force: true });
+  run(["sh", path.join(ROOT, "scripts", "install-dracut-module.sh")], { env: { DESTDIR: source, MOSS_BINARY: moss } });
+  const confdir = path.join(CACHE, "dracut-conf.d");
+  fs.mkdirSync(confdir, { recursive: true });
+  const started = performance.now();
+  run([
+    "dracut", "--conf", "/dev/null", "--confdir", confdir, "--no-hostonly", "--no-hostonly-cmdline", "--no-early-microcode",
+    "--kmoddir", kernel.modules, "--kver", kernel.version,
+    "--modules", "systemd systemd-initrd base rootfs-block fs-lib moss",
+    "--drivers", "virtio_blk virtio_pci ext4", "--compress", "zstd", "--force", ...(opts.nostrip ? ["--nostrip"] : []), opts.out,
+  ], { env: { dracutbasedir: base, MOSS_DRACUT_SOURCE: source } });
+  return { seconds: (performance.now() - started) / 1000, bytes: fs.statSync(opts.out).size };
+}
+
+/** The guest's init: says what it booted into, leaves a mark on the root, and powers off. */
+const GUEST_INIT = `#!/vm-test/busybox sh
+export PATH=/vm-test
+/vm-test/busybox mount -t proc proc /proc 2>/dev/null
+/vm-test/busybox mount -o remount,rw / 2>/dev/null
+id=$(/vm-test/busybox cat /usr/.stateID 2>/dev/null)
+echo "MOSS-VM-INIT: root is on state [$id]"
+echo "$id" > /vm-test/booted-state
+/vm-test/busybox sync
+echo o > /proc/sysrq-trigger
+/vm-test/busybox sleep 30
+`;
+
+/** Turn a moss root into an ext4 image (no journal: debugfs reads it as the guest left it). */
+export function rootImage(rootDir: string, out: string): void {
+  const vmDir = path.join(rootDir, "vm-test");
+  fs.mkdirSync(vmDir, { recursive: true });
+  fs.copyFileSync(spawnSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).stdout.trim(), path.join(vmDir, "busybox"));
+  fs.chmodSync(path.join(vmDir, "busybox"), 0o755);
+  fs.writeFileSync(path.join(vmDir, "init"), GUEST_INIT, { mode: 0o755 });
+  for (const dir of ["proc", "sys", "dev", "run", "tmp", "etc"]) fs.mkdirSync(path.join(rootDir, dir), { recursive: true });
+  // systemd's switch-root refuses a root without an os-release.
+  if (!fs.existsSync(path.join(rootDir, "etc", "os-release"))) fs.symlinkSync("../usr/lib/os-release", path.join(rootDir, "etc", "os-release"));
+  run(["mkfs.ext4", "-q", "-F", "-O", "^has_journal", "-d", rootDir, out, "256M"]);
+}
+
+export interface Boot {
+  seconds: number;
+  console: string;
+}
+
+/** Boot `image` under TCG with `append` added to the command line; the guest powers itself off. */
+export function boot(kernel: Kernel, initramfs: string, image: string, append: string): Boot {
+  const log = `${image}.console`;
+  const started = performance.now();
+  const result = spawnSync("timeout", [
+    "150", "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", "768", "-nodefaults", "-display", "none",
+    "-serial", `file:${log}`, "-no-reboot", "-kernel", kernel.vmlinux, "-initrd", initramfs,
+    "-append", `console=ttyS0 root=/dev/vda panic=-1 quiet init=/vm-test/init ${append}`,
+    "-drive", `file=${image},format=raw,if=virtio`,
+  ], { encoding: "utf8" });
+  const seconds = (performance.now() - started) / 1000;
+  const console = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "";
+  if (result.status !== 0) throw new Error(`qemu exited ${result.status} after ${seconds.toFixed(1)} s\n${console.slice(-4000)}`);
+  return { seconds, console };
+}
+
+/** A file of the image, read without mounting it; undefined when it does not exist. */
+export function imageFile(image: string, file: string): string | undefined {
+  const result = spawnSync("debugfs", ["-R", `cat ${file}`, image], { encoding: "utf8" });
+  if (result.status !== 0 || /File not found|not found by ext2_lookup/.test(result.stderr)) return undefined;
+  return result.stdout;
+}
+
+/** The names in a directory of the image (debugfs `ls -p`), sorted; undefined when it does not exist. */
+export function imageList(image: string, dir: string): string[] | undefined {
+  const result = spawnSync("debugfs", ["-R", `ls -p ${dir}`, image], { encoding: "utf8" });
+  if (result.status !== 0 || /File not found|not found by ext2_lookup/.test(result.stderr)) return undefined;
+  return result.stdout.split("\n").map((line) => line.split("/")[5]).filter((name): name is string => !!name && name !== "." && name !== "..").sort();
+}
