@@ -6,7 +6,7 @@ import path from "node:path";
 import { StoreError } from "./errors.ts";
 
 /** Names shorter than this sit directly in `assets/v2/` (Rust: `hash.len() >= 10` nests). */
-const NESTED_NAME_MIN_LENGTH = 10;
+export const NESTED_NAME_MIN_LENGTH = 10;
 const DIGEST_PATTERN = /^[0-9a-fA-F]{1,32}$/;
 const HASH_PATTERN = /^[0-9a-fA-F]{5,}$/;
 

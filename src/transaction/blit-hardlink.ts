@@ -11,9 +11,9 @@
 import fs from "node:fs";
 import { BLIT_WORKER_MIN_ITEMS } from "../constants.ts";
 import { errnoName } from "../linux/index.ts";
-import { assetsV2Dir } from "../store/paths.ts";
+import { assetName, assetPath, assetsV2Dir, relativeAssetPath } from "../store/paths.ts";
 import type { Vfs, VfsEntry } from "../vfs/index.ts";
-import { BlitJobBuilder, CHUNK_ITEMS, CONTROL, FAILED_CALLS, assetRelativePath, isItem, itemEntries, type BlitJobBuffers } from "./blit-job.ts";
+import { BlitJobBuilder, CHUNK_ITEMS, CONTROL, FAILED_CALLS, isItem, itemEntries, type BlitJobBuffers } from "./blit-job.ts";
 import { runBlitChunks, type BlitFds } from "./blit-runner.ts";
 import { atSyscalls, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from "../store/at-syscalls.ts";
 import type { BlitWorkerMessage } from "./blit-worker.ts";
@@ -161,7 +161,7 @@ function raiseFailure(job: BlitJobBuffers, vfs: Vfs): void {
   const item = control[CONTROL.failedItem]!;
   const entry = itemEntries(vfs, [item]).get(item)!;
   const call = FAILED_CALLS[control[CONTROL.failedCall]!] ?? "?";
-  const asset = entry.kind === "regular" && (call === "statx" || call === "fchmodat" || call === "linkat") ? assetRelativePath(entry.digest!) : undefined;
+  const asset = entry.kind === "regular" && (call === "statx" || call === "fchmodat" || call === "linkat") ? relativeAssetPath(assetName(entry.digest!)) : undefined;
   if (call === "exception") throw new Error(`a blit thread failed on ${entry.path}`);
   throw new BlitSyscallError(entry, call, control[CONTROL.failedErrno]!, asset);
 }
@@ -171,10 +171,9 @@ function copyFallbacks(job: BlitJobBuffers, vfs: Vfs, target: string, assetsDir:
   if (count === 0) return;
   const fallbacks = new Int32Array(job.fallbacks).subarray(0, count);
   const entries = itemEntries(vfs, fallbacks);
-  const v2Dir = assetsV2Dir(assetsDir);
   for (const item of fallbacks) {
     const entry = entries.get(item)!;
-    opts.copyInstead(entry, `${v2Dir}/${assetRelativePath(entry.digest!)}`, target + entry.path, entry.mode & PERMISSION_BITS & ~0o222);
+    opts.copyInstead(entry, assetPath(assetsDir, entry.digest!), target + entry.path, entry.mode & PERMISSION_BITS & ~0o222);
   }
 }
 
@@ -183,5 +182,5 @@ function openAssets(v2Dir: string, firstAsset: VfsEntry): number {
   const sys = atSyscalls();
   const fd = sys.openat(AT_FDCWD, sys.cString(v2Dir, 2), DIRECTORY_FLAGS, 0);
   if (fd >= 0) return fd;
-  throw new BlitSyscallError(firstAsset, "statx", sys.errno(), assetRelativePath(firstAsset.digest!));
+  throw new BlitSyscallError(firstAsset, "statx", sys.errno(), relativeAssetPath(assetName(firstAsset.digest!)));
 }

@@ -12,7 +12,7 @@
  * first item of each digest widens the asset to it, so no two threads ever chmod one inode.
  */
 import { EMPTY_FILE_DIGEST } from "../constants.ts";
-import { assetName } from "../store/paths.ts";
+import { assetName, NESTED_NAME_MIN_LENGTH, relativeAssetPath } from "../store/paths.ts";
 import type { Vfs, VfsEntry } from "../vfs/index.ts";
 
 export const ITEM_LINK = 1;
@@ -59,8 +59,6 @@ export interface BlitJobBuffers {
 
 const WRITE_BITS = 0o222;
 const PERMISSION_BITS = 0o7777;
-/** Names shorter than this sit directly in `assets/v2/` (store/paths.ts, Rust: `len >= 10` nests). */
-const NESTED_NAME_MIN_LENGTH = 10;
 /** "ab/cd/ef/" + 32 digits + NUL. */
 const ASSET_PATH_MAX = 9 + 32 + 1;
 const SLASH = 0x2f;
@@ -209,8 +207,7 @@ export class BlitJobBuilder {
     const length = digest.length - first;
     // Anything unusual (uppercase, a short or odd digest) takes the checked path.
     if (digest.length !== 32 || length < NESTED_NAME_MIN_LENGTH || !isLowerHex(digest)) {
-      const name = assetName(digest);
-      return this.string(name.length < NESTED_NAME_MIN_LENGTH ? name : `${name.slice(0, 2)}/${name.slice(2, 4)}/${name.slice(4, 6)}/${name}`);
+      return this.string(relativeAssetPath(assetName(digest)));
     }
     const pool = this.pool;
     let at = offset;
@@ -253,11 +250,4 @@ function isLowerHex(text: string): boolean {
     if (!((unit >= 0x30 && unit <= 0x39) || (unit >= 0x61 && unit <= 0x66))) return false;
   }
   return true;
-}
-
-/** The asset's path below `assets/v2` (store/paths.ts `assetPathIn`, relative). */
-export function assetRelativePath(digest: string): string {
-  const name = assetName(digest);
-  if (name.length < NESTED_NAME_MIN_LENGTH) return name;
-  return `${name.slice(0, 2)}/${name.slice(2, 4)}/${name.slice(4, 6)}/${name}`;
 }

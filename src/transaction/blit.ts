@@ -1,13 +1,15 @@
 /**
- * The blit (spec §3.11): materialise a VFS as a hardlink farm of the content store under a fresh
- * directory. Every path comes from the VFS, which has already refused anything that could leave
- * the tree, and the target directory is new, so no component of a path we create can be a
- * symlink someone else planted: plain path-based syscalls are safe here, and `fs.linkSync` runs
- * at the speed of `linkat` with directory fds (shared/notes/dependency-measurements.md §3).
+ * The blit (spec §3.11): materialise a VFS under a fresh directory, as a hardlink farm of the
+ * content store (blit-hardlink.ts: directory fds, worker threads) or, where hard links cannot be
+ * made, as reflinks or copies. Every path comes from the VFS, which has already refused anything
+ * that could leave the tree, and the target directory is new, so no component of a path we
+ * create can be a symlink someone else planted: the reflink and copy paths use plain path-based
+ * calls safely.
  */
 import fs from "node:fs";
 import os from "node:os";
 import { BLIT_MAX_THREADS, BLIT_THREADS_ENV, EMPTY_FILE_DIGEST, GC_BEFORE_BLIT_ENTRIES } from "../constants.ts";
+import { returnChunkBuffer, takeChunkBuffer } from "../chunk-buffers.ts";
 import { MossError } from "../errors.ts";
 import { errnoName, ficlone } from "../linux/index.ts";
 import { strerror } from "../linux/libc.ts";
@@ -54,8 +56,6 @@ export function blitVfs(vfs: Vfs, target: string, assetsDir: string, opts: BlitO
   const started = performance.now();
   const umask = process.umask(0);
   const asRoot = process.geteuid?.() === 0;
-  // The mode each asset inode has now, so that it is stat'ed once per blit, not once per link.
-  const assetModes = new Map<string, number>();
   let made: number;
   try {
     if (opts.strategy === "hardlink") {
@@ -65,7 +65,7 @@ export function blitVfs(vfs: Vfs, target: string, assetsDir: string, opts: BlitO
         copyInstead: (entry, asset, dest, blitMode) => copyFile(entry, asset, dest, blitMode, "copy", asRoot),
       });
     } else {
-      made = blitByPath(vfs, target, assetsDir, opts, assetModes, asRoot);
+      made = blitByPath(vfs, target, assetsDir, opts, asRoot);
     }
   } catch (error) {
     if (error instanceof MossError) throw error;
@@ -78,8 +78,8 @@ export function blitVfs(vfs: Vfs, target: string, assetsDir: string, opts: BlitO
   return { entries: made, seconds: (performance.now() - started) / 1000, strategy: opts.strategy };
 }
 
-/** Reflink and copy (and the fallback for anything else): whole-path calls, one file at a time. */
-function blitByPath(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptions, assetModes: Map<string, number>, asRoot: boolean): number {
+/** Reflink and copy: whole-path calls, one file at a time. */
+function blitByPath(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptions, asRoot: boolean): number {
   const total = vfs.size;
   const half = total >> 1;
   let made = 0;
@@ -99,7 +99,7 @@ function blitByPath(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptio
           made++;
           break;
         case "regular":
-          blitFile(entry, dest, assetsDir, opts.strategy, assetModes, asRoot);
+          blitFile(entry, dest, assetsDir, opts.strategy, asRoot);
           made++;
           break;
         case "special":
@@ -125,11 +125,7 @@ function syscallFailure(error: BlitSyscallError, assetsDir: string): BlitError {
   const { entry, syscall, errno, asset } = error;
   // The asset is linked first and stat'ed through its new link: a missing asset fails the link.
   if (asset !== undefined && (syscall === "statx" || (syscall === "linkat" && errno === ENOENT))) {
-    const reason = errno === ENOENT ? "is missing from the content store" : `cannot be read (${errnoName(errno)})`;
-    return new BlitError(
-      `blit: the asset ${entry.digest} of ${describeEntry(entry)} ${reason}; run \`moss state verify\``,
-      { cause: error },
-    );
+    return assetFailure(entry, errno === ENOENT ? "is missing from the content store" : `cannot be read (${errnoName(errno)})`, error);
   }
   const what = asset === undefined ? describeEntry(entry) : `${describeEntry(entry)} from ${assetsV2Dir(assetsDir)}/${asset}`;
   return new BlitError(`blit: ${what}: ${syscall} failed: ${strerror(errno) ?? errnoName(errno)} (${errnoName(errno)})`, { cause: error });
@@ -146,7 +142,7 @@ export function blitThreads(): number {
   return Math.max(1, Math.min(BLIT_MAX_THREADS, os.availableParallelism()));
 }
 
-function blitFile(entry: VfsEntry, dest: string, assetsDir: string, strategy: BlitStrategy, assetModes: Map<string, number>, asRoot: boolean) {
+function blitFile(entry: VfsEntry, dest: string, assetsDir: string, strategy: BlitStrategy, asRoot: boolean) {
   const blitMode = entry.mode & PERMISSION_BITS & ~WRITE_BITS;
   const digest = entry.digest!;
   // One inode for every empty file would exceed the link-count limit: each gets its own.
@@ -154,30 +150,7 @@ function blitFile(entry: VfsEntry, dest: string, assetsDir: string, strategy: Bl
     fs.closeSync(fs.openSync(dest, "w", blitMode));
     return;
   }
-  const asset = assetPath(assetsDir, digest);
-  if (strategy === "hardlink") {
-    let mode = assetModes.get(digest);
-    if (mode === undefined) {
-      try {
-        mode = fs.statSync(asset).mode & PERMISSION_BITS;
-      } catch (error) {
-        throw missingAsset(entry, error);
-      }
-    }
-    // All links share the inode, so its permissions are the union of every use (spec §3.11).
-    const wanted = (mode | blitMode) & ~WRITE_BITS;
-    if (wanted !== mode) fs.chmodSync(asset, wanted);
-    assetModes.set(digest, wanted);
-    try {
-      fs.linkSync(asset, dest);
-    } catch (error) {
-      // An asset shared by very many paths across states can reach the link limit: copy that one.
-      if ((error as NodeJS.ErrnoException).code !== "EMLINK") throw error;
-      copyFile(entry, asset, dest, blitMode, "copy", asRoot);
-    }
-    return;
-  }
-  copyFile(entry, asset, dest, blitMode, strategy, asRoot);
+  copyFile(entry, assetPath(assetsDir, digest), dest, blitMode, strategy, asRoot);
 }
 
 function copyFile(entry: VfsEntry, asset: string, dest: string, blitMode: number, strategy: BlitStrategy, asRoot: boolean) {
@@ -204,21 +177,26 @@ function copyFile(entry: VfsEntry, asset: string, dest: string, blitMode: number
 }
 
 function copyBytes(from: number, to: number) {
-  const buffer = Buffer.allocUnsafe(1 << 20);
-  for (;;) {
-    const count = fs.readSync(from, buffer, 0, buffer.length, null);
-    if (count === 0) return;
-    let done = 0;
-    while (done < count) done += fs.writeSync(to, buffer, done, count - done);
+  const buffer = takeChunkBuffer();
+  try {
+    for (;;) {
+      const count = fs.readSync(from, buffer, 0, buffer.length, null);
+      if (count === 0) return;
+      let done = 0;
+      while (done < count) done += fs.writeSync(to, buffer, done, count - done);
+    }
+  } finally {
+    returnChunkBuffer(buffer);
   }
 }
 
 function missingAsset(entry: VfsEntry, error: unknown): BlitError {
   const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "is missing from the content store" : `cannot be read (${(error as Error).message})`;
-  return new BlitError(
-    `blit: the asset ${entry.digest} of ${entry.path}${entry.packageId ? ` (package ${entry.packageId})` : ""} ${reason}; run \`moss state verify\``,
-    { cause: error },
-  );
+  return assetFailure(entry, reason, error);
+}
+
+function assetFailure(entry: VfsEntry, reason: string, cause: unknown): BlitError {
+  return new BlitError(`blit: the asset ${entry.digest} of ${describeEntry(entry)} ${reason}; run \`moss state verify\``, { cause });
 }
 
 /**
