@@ -6,6 +6,7 @@
  * a plain `./store/…` specifier reaches. This module sits in `src/`, so from sources the same
  * relative path resolved against its own URL is the file itself.
  */
+import os from "node:os";
 import { profileNote } from "./transaction/profile.ts";
 
 /** The entry points scripts/build.ts must embed next to `main.ts`. */
@@ -36,4 +37,14 @@ export function startWorker(entry: WorkerEntryPoint, onError: (event: ErrorEvent
     profileNote(`worker ${entry} cannot start: ${(error as Error).message}`);
     return undefined;
   }
+}
+
+/**
+ * Threads for a job that spreads over cores: the integer in environment variable `overrideEnv`
+ * if set (1 = the main thread only), else one per CPU, at most `max`.
+ */
+export function threadCount(overrideEnv: string, max: number): number {
+  const forced = Number(process.env[overrideEnv]);
+  if (Number.isInteger(forced) && forced >= 1) return forced;
+  return Math.max(1, Math.min(max, os.availableParallelism()));
 }

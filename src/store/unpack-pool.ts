@@ -6,14 +6,13 @@
  * already runs on Bun's own pool). If workers cannot start (a build without their entry point), the packages are
  * unpacked on this thread, two at a time so that one's decoding overlaps the other's writing.
  */
-import os from "node:os";
 import { UNPACK_GC_EVERY_BYTES, UNPACK_GC_OVERHEAD_BYTES, UNPACK_MAX_THREADS, UNPACK_THREADS_ENV } from "../constants.ts";
 import { dropSpareChunkBuffers } from "../chunk-buffers.ts";
 import { MossError } from "../errors.ts";
 import type { LayoutRecord } from "../stone/index.ts";
 import { unpackToStore, type StoreDirs } from "./unpack.ts";
 import type { UnpackAssignment, UnpackReply } from "./unpack-worker.ts";
-import { startWorker } from "../worker-threads.ts";
+import { startWorker, threadCount } from "../worker-threads.ts";
 import { profileNote } from "../transaction/profile.ts";
 
 export interface UnpackedPackage {
@@ -39,9 +38,7 @@ export interface UnpackAllOptions {
 
 /** Threads for unpacking: `MOSS_UNPACK_THREADS` if set, else one per CPU up to UNPACK_MAX_THREADS. */
 export function unpackThreads(): number {
-  const forced = Number(process.env[UNPACK_THREADS_ENV]);
-  if (Number.isInteger(forced) && forced >= 1) return forced;
-  return Math.max(1, Math.min(UNPACK_MAX_THREADS, os.availableParallelism()));
+  return threadCount(UNPACK_THREADS_ENV, UNPACK_MAX_THREADS);
 }
 
 /**

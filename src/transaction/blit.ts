@@ -7,7 +7,6 @@
  * calls safely.
  */
 import fs from "node:fs";
-import os from "node:os";
 import { BLIT_MAX_THREADS, BLIT_THREADS_ENV, EMPTY_FILE_DIGEST, GC_BEFORE_BLIT_ENTRIES } from "../constants.ts";
 import { returnChunkBuffer, takeChunkBuffer } from "../chunk-buffers.ts";
 import { MossError } from "../errors.ts";
@@ -17,6 +16,7 @@ import { assetPath, assetsV2Dir } from "../store/index.ts";
 import type { Vfs, VfsEntry } from "../vfs/index.ts";
 import { blitHardlinks, BlitSyscallError, ENOENT } from "./blit-hardlink.ts";
 import { faultPoint } from "./faults.ts";
+import { threadCount } from "../worker-threads.ts";
 
 export type BlitStrategy = "hardlink" | "reflink" | "copy";
 
@@ -137,9 +137,7 @@ function syscallFailure(error: BlitSyscallError, assetsDir: string): BlitError {
  * take different locks, so a second core nearly doubles the rate.
  */
 export function blitThreads(): number {
-  const forced = Number(process.env[BLIT_THREADS_ENV]);
-  if (Number.isInteger(forced) && forced >= 1) return forced;
-  return Math.max(1, Math.min(BLIT_MAX_THREADS, os.availableParallelism()));
+  return threadCount(BLIT_THREADS_ENV, BLIT_MAX_THREADS);
 }
 
 function blitFile(entry: VfsEntry, dest: string, assetsDir: string, strategy: BlitStrategy, asRoot: boolean) {
