@@ -36,6 +36,10 @@ export async function packageInfo(session: Session, args: string[], withFiles: b
 function filesOf(session: Session, packageId: string): VfsEntry[] {
   const active = session.installation.activeStateId;
   const selections = active === undefined ? [] : session.dbs.state.get(active)?.selections ?? [];
-  const vfs = buildVfs(session.dbs.layout.forPackages(selections.map((s) => s.packageId)), { conflicts: "report" });
-  return vfs.entries.filter((e) => e.packageId === packageId && e.kind !== "directory");
+  const vfs = buildVfs(session.dbs.layout.entries(selections.map((s) => s.packageId)), { conflicts: "report" });
+  const files: VfsEntry[] = [];
+  vfs.forEach((entry) => {
+    if (entry.packageId === packageId && entry.kind !== "directory") files.push(entry);
+  });
+  return files;
 }

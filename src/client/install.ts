@@ -113,7 +113,7 @@ export async function applyEphemeral(session: Session, plan: InstallPlan, dir: s
   }
   const installedIds = new Set(plan.installed.all().map((c) => c.id));
   await cachePackages(session, plan.resolved.filter((c) => !installedIds.has(c.id)), hooks);
-  const vfs = buildVfs(session.dbs.layout.forPackages(plan.resolved.map((c) => c.id)), {
+  const vfs = buildVfs(session.dbs.layout.entries(plan.resolved.map((c) => c.id)), {
     describe: (id) => plan.resolved.find((c) => c.id === id)?.meta.name ?? id,
   });
   fs.mkdirSync(target, { recursive: true, mode: 0o755 });

@@ -60,8 +60,10 @@ export function estimateRemoval(session: Session, states: State[]): { bytes: num
   const stillSelected = new Set(remaining.flatMap((s) => s.selections.map((sel) => sel.packageId)));
   const purged = [...new Set(states.flatMap((s) => s.selections.map((sel) => sel.packageId)))].filter((id) => !stillSelected.has(id));
   if (purged.length === 0) return { bytes: 0, assets: 0 };
-  const kept = new Set(dbs.layout.forPackages([...stillSelected]).flatMap((row) => (row.record.digest ? [row.record.digest] : [])));
-  const freed = new Set(dbs.layout.forPackages(purged).flatMap((row) => (row.record.digest && !kept.has(row.record.digest) ? [row.record.digest] : [])));
+  const kept = new Set<string>();
+  for (const { record } of dbs.layout.entries([...stillSelected])) if (record.digest) kept.add(record.digest);
+  const freed = new Set<string>();
+  for (const { record } of dbs.layout.entries(purged)) if (record.digest && !kept.has(record.digest)) freed.add(record.digest);
   let bytes = 0;
   for (const digest of freed) {
     try {

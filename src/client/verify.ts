@@ -69,7 +69,7 @@ function stateUsr(session: Session, state: State): string {
 function verifyStateTree(session: Session, state: State, hasher: StreamingHasher): Issue[] {
   const { dbs, installation } = session;
   const base = stateUsr(session, state);
-  const vfs = buildVfs(dbs.layout.forPackages(state.selections.map((s) => s.packageId)), { conflicts: "report" });
+  const vfs = buildVfs(dbs.layout.entries(state.selections.map((s) => s.packageId)), { conflicts: "report" });
   const issues: Issue[] = [];
   const assetInodes = new Map<string, number>();
   const assetsDevice = fs.statSync(installation.assetsDir).dev;
@@ -189,7 +189,7 @@ async function findStone(cacheDir: string, hash: string | undefined, uri: string
 async function reblitState(session: Session, state: State): Promise<void> {
   const { dbs, installation } = session;
   const { stagingDir, rootsDir, assetsDir, root } = installation;
-  const vfs = buildVfs(dbs.layout.forPackages(state.selections.map((s) => s.packageId)));
+  const vfs = buildVfs(dbs.layout.entries(state.selections.map((s) => s.packageId)));
   emptyDirectory(rootsDir, stagingDir);
   blitVfs(vfs, stagingDir, assetsDir, { strategy: chooseStrategy(assetsDir, stagingDir) });
   const newUsr = path.join(stagingDir, "usr");

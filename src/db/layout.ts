@@ -85,11 +85,6 @@ export class LayoutDb extends SqliteStore {
     return [...this.entries(ids)];
   }
 
-  /** `entries`, as calls: for a caller that keeps nothing of the wrapper. */
-  forEachEntry(ids: readonly string[], visit: (packageId: string, record: LayoutRecord) => void): void {
-    for (const entry of this.entries(ids)) visit(entry.packageId, entry.record);
-  }
-
   /**
    * The records of these packages in database row order, read as they are asked for: one package
    * at a time through the package_id index, in the order of each package's first row, so only
