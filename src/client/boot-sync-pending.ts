@@ -7,6 +7,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { writeFileAtomic } from "../installation/index.ts";
 
 export const BOOT_SYNC_PENDING_FILE = "boot-sync-pending";
 /** systemd's mark of an initramfs (os-release(5)); never present on a booted system. */
@@ -18,8 +19,6 @@ export function inInitramfs(): boolean {
 
 /** Record that the entries still describe the states as they were before `stateId` was activated. */
 export function markBootSyncPending(mossDir: string, stateId: number): void {
-  const file = path.join(mossDir, BOOT_SYNC_PENDING_FILE);
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, `${stateId}\n`, { mode: 0o644 });
-  fs.renameSync(temp, file);
+  // Durable before switch-root: the machine may be powered off right after the rollback.
+  writeFileAtomic(path.join(mossDir, BOOT_SYNC_PENDING_FILE), `${stateId}\n`);
 }
