@@ -3,6 +3,7 @@ import type { Database } from "bun:sqlite";
 import type { LayoutRecord } from "../stone/index.ts";
 import { ChunkedInsert } from "./batch.ts";
 import { READ_GC_ROWS } from "../constants.ts";
+import { YoungCollections } from "../young-collections.ts";
 import { asDbError, DbError } from "./errors.ts";
 import { openSqlite, type OpenOptions } from "./connection.ts";
 import { decimalToDigest, decodeLayoutRow, encodeLayoutFile, LAYOUT_ROW_SQL, toStoredInt32 } from "./layout-codec.ts";
@@ -53,7 +54,7 @@ export class LayoutDb extends SqliteStore {
     this.write("adding layouts", () => {
       this.db.query(`DELETE FROM layout WHERE package_id IN ${IN_JSON_LIST}`).run(jsonList([...byId.keys()]));
       const insert = new ChunkedInsert(this.db, INSERT_HEAD, 8);
-      let sinceCollection = 0;
+      const collections = new YoungCollections(READ_GC_ROWS);
       for (const [id, records] of byId) {
         for (const record of records) {
           const [entryType, value1, value2] = encodeLayoutFile(record, this.file);
@@ -70,11 +71,7 @@ export class LayoutDb extends SqliteStore {
         }
         // Every row leaves its encoded values behind once its statement ran: collected as we go,
         // they cost no peak memory (+28 MiB for 78,000 rows otherwise).
-        sinceCollection += records.length;
-        if (sinceCollection >= READ_GC_ROWS) {
-          sinceCollection = 0;
-          Bun.gc(false);
-        }
+        collections.done(records.length);
       }
       insert.flush();
     });
@@ -109,17 +106,13 @@ export class LayoutDb extends SqliteStore {
       // package_id is not read back: every row of the query has the one asked for, and 65,000
       // copies of a 64-digit id would only be garbage.
       const ofPackage = this.db.query(`SELECT ${LAYOUT_ROW_SQL} FROM layout WHERE package_id = ? ORDER BY id`);
-      let sinceCollection = 0;
+      const collections = new YoungCollections(READ_GC_ROWS);
       for (const [packageId] of spans) {
         const rows = ofPackage.values(packageId);
         for (const row of rows) yield decodeLayoutRow(row, packageId, this.file);
         // Each row read is an array and strings that are garbage once decoded; the engine lets
         // them pile up (+21 MiB of peak memory for a 78,000-row state) unless collected as we go.
-        sinceCollection += rows.length;
-        if (sinceCollection >= READ_GC_ROWS) {
-          sinceCollection = 0;
-          Bun.gc(false);
-        }
+        collections.done(rows.length);
       }
     } catch (error) {
       throw asDbError(this.file, "reading layouts", error);

@@ -7,6 +7,7 @@
  * Later walks make each entry as they reach it and hand it on, so no list of them need exist.
  */
 import { VFS_GC_ENTRIES } from "../constants.ts";
+import { YoungCollections } from "../young-collections.ts";
 import { LayoutEntryType } from "../stone/types.ts";
 import { compareNames } from "./layout-path.ts";
 import type { FileTable } from "./file-table.ts";
@@ -32,11 +33,12 @@ export interface WalkOptions {
 
 export function walkTree(tree: LayoutTree, opts: WalkOptions): void {
   const { visit, counts, unsafePaths, release: releasing } = opts;
-  let emitted = 0;
+  // Only a walk that makes entries leaves garbage behind.
+  const collections = visit === undefined ? undefined : new YoungCollections(VFS_GC_ENTRIES);
   const emit = (entry: VfsEntry | undefined, kind: VfsKind): void => {
     if (entry !== undefined) visit!(entry);
     if (counts !== undefined) counts[COUNTED[kind]]++;
-    if ((++emitted % VFS_GC_ENTRIES) === 0 && visit !== undefined) Bun.gc(false);
+    collections?.done(1);
   };
   const walk = (node: TreeNode, path: string): void => {
     emit(visit && entryOf(node, path), node.kind);
