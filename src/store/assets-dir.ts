@@ -6,7 +6,7 @@
  * that follows makes it again.
  */
 import fs from "node:fs";
-import { AT_FDCWD, atSyscalls, EEXIST, ENOENT, errnoError, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_PATH, O_WRONLY } from "./at-syscalls.ts";
+import { AT_FDCWD, atSyscalls, EEXIST, ENOENT, errnoError, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_PATH, O_WRONLY } from "../linux/at-syscalls.ts";
 import { storeIoError } from "./errors.ts";
 
 /** Assets are plain readable files; modes of installed files are applied at blit time (spec §3.6). */

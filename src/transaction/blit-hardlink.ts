@@ -15,7 +15,7 @@ import { assetName, assetPath, assetsV2Dir, relativeAssetPath } from "../store/p
 import type { Vfs, VfsEntry } from "../vfs/index.ts";
 import { BlitJobBuilder, CHUNK_ITEMS, CONTROL, FAILED_CALLS, isItem, itemEntries, type BlitJobBuffers } from "./blit-job.ts";
 import { runBlitChunks, type BlitFds } from "./blit-runner.ts";
-import { atSyscalls, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from "../store/at-syscalls.ts";
+import { AT_FDCWD, atSyscalls, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from "../linux/at-syscalls.ts";
 import type { BlitWorkerMessage } from "./blit-worker.ts";
 import { faultPoint } from "./faults.ts";
 import { profileNote } from "./profile.ts";
@@ -23,8 +23,6 @@ import { startWorker } from "../worker-threads.ts";
 
 const PERMISSION_BITS = 0o7777;
 const DIRECTORY_FLAGS = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-const AT_FDCWD = -100;
-export const ENOENT = 2;
 
 export interface HardlinkBlitOptions {
   onProgress?: (done: number, total: number) => void;

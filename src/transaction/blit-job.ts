@@ -13,6 +13,7 @@
  */
 import { EMPTY_FILE_DIGEST } from "../constants.ts";
 import { assetName, NESTED_NAME_MIN_LENGTH, relativeAssetPath } from "../store/paths.ts";
+import { writeCString } from "../linux/at-syscalls.ts";
 import type { Vfs, VfsEntry } from "../vfs/index.ts";
 
 export const ITEM_LINK = 1;
@@ -82,7 +83,6 @@ export class BlitJobBuilder {
   private directoryCount = 1;
   /** Per digest: the union of its uses' modes, then (negated, -1 - index) its first item. */
   private readonly digests = new Map<string, number>();
-  private readonly encoder = new TextEncoder();
 
   /** `vfs`: the whole tree, only measured here, to size the shared memory once. */
   constructor(vfs: Vfs) {
@@ -184,18 +184,10 @@ export class BlitJobBuilder {
   /** Append `text` NUL-terminated to the pool; returns its offset. */
   private string(text: string): number {
     const offset = this.poolLength;
-    const length = text.length;
-    const pool = this.pool;
-    let i = 0;
-    for (; i < length; i++) {
-      const unit = text.charCodeAt(i);
-      if (unit >= 0x80) break;
-      pool[offset + i] = unit;
-    }
-    let end = offset + length;
-    if (i < length) end = offset + this.encoder.encodeInto(text, pool.subarray(offset)).written;
-    pool[end] = 0;
-    this.poolLength = end + 1;
+    // The pool was sized for every string at 3 bytes a code unit, so this cannot fail.
+    const end = writeCString(text, this.pool, offset);
+    if (end < 0) throw new Error(`blit job: no room left for ${JSON.stringify(text)}`);
+    this.poolLength = end;
     return offset;
   }
 

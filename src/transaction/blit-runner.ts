@@ -4,7 +4,7 @@
  * walk has made every directory it needs; each thread opens the parent of the items it is making
  * when the directory changes, relative to the target fd.
  */
-import { atSyscalls, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TRUNC, O_WRONLY } from "../store/at-syscalls.ts";
+import { atSyscalls, EMLINK, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TRUNC, O_WRONLY } from "../linux/at-syscalls.ts";
 import {
   CHUNK_ITEMS, CONTROL, FAILED_CALLS, ITEM_CHECK_MODE, ITEM_EMPTY_FILE, ITEM_INTS, ITEM_KIND_MASK, ITEM_LINK, ITEM_SYMLINK,
   type BlitJobBuffers,
@@ -14,7 +14,6 @@ const DIRECTORY_FLAGS = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 const EMPTY_FILE_FLAGS = O_CREAT | O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
 const WRITE_BITS = 0o222;
 const PERMISSION_BITS = 0o7777;
-const EMLINK = 31;
 
 export interface BlitFds {
   /** The directory the tree is blitted into. */

@@ -14,7 +14,8 @@ import { errnoName, ficlone } from "../linux/index.ts";
 import { strerror } from "../linux/libc.ts";
 import { assetPath, assetsV2Dir } from "../store/index.ts";
 import type { Vfs, VfsEntry } from "../vfs/index.ts";
-import { blitHardlinks, BlitSyscallError, ENOENT } from "./blit-hardlink.ts";
+import { blitHardlinks, BlitSyscallError } from "./blit-hardlink.ts";
+import { ENOENT } from "../linux/at-syscalls.ts";
 import { faultPoint } from "./faults.ts";
 import { threadCount } from "../worker-threads.ts";
 

@@ -105,6 +105,22 @@ describe("hardlink blit", () => {
     }, 60_000);
   }
 
+  test("names and link texts beyond ASCII (accents, CJK, an emoji) are made byte-exact by the threaded blit", () => {
+    const digest = digestOf(77);
+    const vfs = buildVfs([
+      { packageId: "p", record: directory("share/café") },
+      { packageId: "p", record: regular("share/café/naïve-文字-😀.txt", digest) },
+      { packageId: "p", record: symlink("share/café/→ link", "naïve-文字-😀.txt") },
+    ]);
+    const assetsDir = storeWith([digest]);
+    const target = tempDir();
+    blitVfs(vfs, target, assetsDir, { strategy: "hardlink", threads: 1 });
+    const dir = path.join(target, "usr", "share", "café");
+    expect(fs.readdirSync(dir).sort()).toEqual(["naïve-文字-😀.txt", "→ link"].sort());
+    expect(fs.statSync(path.join(dir, "naïve-文字-😀.txt")).ino).toBe(fs.statSync(assetPath(assetsDir, digest)).ino);
+    expect(fs.readlinkSync(path.join(dir, "→ link"))).toBe("naïve-文字-😀.txt");
+  });
+
   test("a second blit of the same tree from the same store links the same inodes again", () => {
     const { rows, digests } = bigTree();
     const vfs = buildVfs(rows);

@@ -4,12 +4,11 @@
  * cost ~10 lookups per call (measured: a stat through 4 components takes 2.5× one through 1).
  * With directory fds a call resolves only the names below that directory. Loaded once per
  * thread: errno lives in thread-local storage, so each thread asks libc for its own location.
- *
- * (These belong in src/linux beside the other FFI calls; they live here until that folder is
- * opened to the store and the blit.)
+ * Unlike the rest of this folder they are raw (-1 and errno, no SyscallError): they run in the
+ * hot loops of unpacking and blitting, where the caller words the error once.
  */
 import type { Pointer } from "bun:ffi";
-import { errnoName } from "../linux/errno.ts";
+import { errnoName } from "./errno.ts";
 
 const LIBC_PATH = "libc.so.6";
 
@@ -89,6 +88,34 @@ export function errnoError(syscall: string, errno: number, path?: string): NodeJ
   return error;
 }
 
+const encoder = new TextEncoder();
+
+/**
+ * `text` as UTF-8 and a NUL into `target` from `offset`, using no byte at or past `limit`;
+ * returns the offset just past the NUL, or -1 when it does not fit. Nearly every name is ASCII:
+ * its code units are copied, and only anything else goes through the encoder.
+ */
+export function writeCString(text: string, target: Uint8Array, offset: number, limit = target.length): number {
+  const length = text.length;
+  if (offset + length < limit) {
+    let i = 0;
+    for (; i < length; i++) {
+      const unit = text.charCodeAt(i);
+      if (unit >= 0x80) break;
+      target[offset + i] = unit;
+    }
+    if (i === length) {
+      target[offset + length] = 0;
+      return offset + length + 1;
+    }
+  }
+  if (offset >= limit) return -1;
+  const { read, written } = encoder.encodeInto(text, target.subarray(offset, limit - 1));
+  if (read !== length) return -1;
+  target[offset + written] = 0;
+  return offset + written + 1;
+}
+
 function load(): AtSyscalls {
   const ffi: typeof import("bun:ffi") = require("bun:ffi");
   const { symbols } = ffi.dlopen(LIBC_PATH, SYMBOLS);
@@ -101,32 +128,13 @@ function load(): AtSyscalls {
   const statBase = ffi.ptr(statWords);
   // Long strings keep their buffer alive here until the slot is reused.
   const spilled: (Uint8Array | undefined)[] = new Array(SCRATCH_SLOTS).fill(undefined);
-  const encoder = new TextEncoder();
   const p = (address: number) => address as unknown as Pointer;
 
   const cString = (text: string, slot: number): number => {
     const start = slot * SCRATCH_SLOT;
-    const length = text.length;
-    // Nearly every name is ASCII: copy the code units; anything else goes through the encoder.
-    if (length < SCRATCH_SLOT - 1) {
-      let i = 0;
-      for (; i < length; i++) {
-        const unit = text.charCodeAt(i);
-        if (unit >= 0x80) break;
-        scratch[start + i] = unit;
-      }
-      if (i === length) {
-        scratch[start + length] = 0;
-        return scratchBase + start;
-      }
-      const { read, written } = encoder.encodeInto(text, scratch.subarray(start, start + SCRATCH_SLOT - 1));
-      if (read === length) {
-        scratch[start + written] = 0;
-        return scratchBase + start;
-      }
-    }
+    if (writeCString(text, scratch, start, start + SCRATCH_SLOT) >= 0) return scratchBase + start;
     const own = new Uint8Array(new ArrayBuffer(text.length * 3 + 1));
-    own[encoder.encodeInto(text, own).written] = 0;
+    writeCString(text, own, 0);
     spilled[slot] = own;
     return ffi.ptr(own);
   };
