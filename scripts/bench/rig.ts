@@ -87,7 +87,6 @@ export function ensureLinkfarm(data: RigData): string {
   return binary;
 }
 
-/** Fresh, empty directories for timed runs, parked until `deleteParked` at the very end. */
 /**
  * How long after a big deletion creating files stays slow. ext4 without a journal (this VM's root)
  * skips, and reads the inode table for, every free inode deleted in the last 60 s, or 6 min while
@@ -97,6 +96,7 @@ export function ensureLinkfarm(data: RigData): string {
  */
 const SETTLE_AFTER_DELETE_MS = 400_000;
 
+/** Fresh, empty directories for timed runs, parked until `deleteParked` at the very end. */
 export class ParkingLot {
   readonly dir: string;
   private count = 0;

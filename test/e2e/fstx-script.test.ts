@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { ensureBinary, moss, ROOT, tempDir } from "../helpers/moss.ts";
-import { distro, readStateId, snapshot, type Distro } from "../helpers/roots.ts";
+import { ensureBinary, ROOT, tempDir } from "../helpers/moss.ts";
+import { distro, readStateId, snapshot, threeStateRoot, type Distro } from "../helpers/roots.ts";
 
 const SCRIPT = path.join(ROOT, "initramfs", "moss-fstx.sh");
 const work = tempDir("moss-fstx-");
@@ -26,19 +26,9 @@ function runScript(sysroot: string, fstx: string | undefined) {
   return { status: result.status ?? -1, stderr: result.stderr };
 }
 
-/** A root with states 1, 2 and 3, each /usr different; returns it with state 3 active. */
+/** A root with states 1, 2 and 3 (state 3 active); their trees go into `trees`. */
 function makeRoot(dir: string): string {
-  fs.mkdirSync(dir, { recursive: true });
-  const steps = [
-    ["install", ...packages.closure("mixnek")],
-    ["install", ...packages.closure("stasta")],
-    ["remove", "stasta"],
-  ];
-  for (const [i, step] of steps.entries()) {
-    const result = moss(["-D", dir, "-y", ...step]);
-    if (result.status !== 0) throw new Error(result.stderr);
-    trees.set(String(i + 1), snapshot(path.join(dir, "usr")));
-  }
+  for (const [id, tree] of threeStateRoot(dir, packages)) trees.set(id, tree);
   return dir;
 }
 

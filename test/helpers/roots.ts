@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { makeDistro, type DistroManifest, type DistroPackage } from "../../scripts/lib/distro.ts";
+import { moss } from "./moss.ts";
 
 export interface Distro {
   dir: string;
@@ -75,4 +76,20 @@ export function snapshot(dir: string): Map<string, string> {
 
 export function readStateId(root: string): string {
   return fs.readFileSync(path.join(root, "usr", ".stateID"), "utf8");
+}
+
+/**
+ * States 1, 2 and 3 made in `dir` by the real binary, each /usr different (install mixnek,
+ * install stasta, remove stasta): state 3 is active. Returns each state's /usr snapshot by id.
+ */
+export function threeStateRoot(dir: string, packages: Distro): Map<string, Map<string, string>> {
+  fs.mkdirSync(dir, { recursive: true });
+  const steps = [["install", ...packages.closure("mixnek")], ["install", ...packages.closure("stasta")], ["remove", "stasta"]];
+  const trees = new Map<string, Map<string, string>>();
+  for (const [i, step] of steps.entries()) {
+    const result = moss(["-D", dir, "-y", ...step]);
+    if (result.status !== 0) throw new Error(`moss ${step[0]} into ${dir}: ${result.stdout}${result.stderr}`);
+    trees.set(String(i + 1), snapshot(path.join(dir, "usr")));
+  }
+  return trees;
 }

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { ensureBinary, moss, tempDir } from "../../helpers/moss.ts";
-import { distro, snapshot } from "../../helpers/roots.ts";
+import { ensureBinary, tempDir } from "../../helpers/moss.ts";
+import { distro, snapshot, threeStateRoot } from "../../helpers/roots.ts";
 import { boot, buildInitramfs, CACHE, ensureKernel, ensureVmTools, imageFile, rootImage, type Kernel } from "./vm.ts";
 
 const unavailable = ensureVmTools();
@@ -32,13 +32,7 @@ describe.skipIf(unavailable !== undefined)("offline rollback at early boot", () 
     }
     const packages = await distro(path.join(work, "repo"));
     const root = path.join(work, "root");
-    fs.mkdirSync(root);
-    const steps = [["install", ...packages.closure("mixnek")], ["install", ...packages.closure("stasta")], ["remove", "stasta"]];
-    for (const [i, step] of steps.entries()) {
-      const result = moss(["-D", root, "-y", ...step]);
-      if (result.status !== 0) throw new Error(result.stdout + result.stderr);
-      trees.set(String(i + 1), snapshot(path.join(root, "usr")));
-    }
+    for (const [id, tree] of threeStateRoot(root, packages)) trees.set(id, tree);
     rootImage(root, images.base);
     fs.rmSync(path.join(root, ".moss", "root", "2"), { recursive: true });
     rootImage(root, images.noArchive2);

@@ -11,11 +11,12 @@ import path from "node:path";
 import { ROOT } from "../../helpers/moss.ts";
 
 export const CACHE = path.join(ROOT, ".cache", "vm");
-const APT_PACKAGES = ["qemu-system-x86", "dracut-core", "busybox-static", "e2fsprogs", "zstd", "xz-utils", "binutils"];
+/** Each tool the tests run, and the Debian package it comes from. */
 const TOOLS: Record<string, string> = {
   "qemu-system-x86_64": "qemu-system-x86", dracut: "dracut-core", busybox: "busybox-static", debugfs: "e2fsprogs",
   "mkfs.ext4": "e2fsprogs", zstd: "zstd", unxz: "xz-utils", strip: "binutils",
 };
+const APT_PACKAGES = [...new Set(Object.values(TOOLS))];
 
 function run(argv: string[], opts: { env?: Record<string, string>; cwd?: string; timeout?: number } = {}): SpawnSyncReturns<string> {
   const result = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: { ...process.env, ...opts.env }, cwd: opts.cwd, timeout: opts.timeout ?? 600_000, maxBuffer: 64 << 20 });
@@ -23,7 +24,7 @@ function run(argv: string[], opts: { env?: Record<string, string>; cwd?: string;
   return result;
 }
 
-const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+const has = (tool: string) => Bun.which(tool) !== null;
 
 /** Why the VM tests cannot run here, or undefined once every tool is present. */
 export function ensureVmTools(): string | undefined {
@@ -135,7 +136,7 @@ echo o > /proc/sysrq-trigger
 export function rootImage(rootDir: string, out: string): void {
   const vmDir = path.join(rootDir, "vm-test");
   fs.mkdirSync(vmDir, { recursive: true });
-  fs.copyFileSync(spawnSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).stdout.trim(), path.join(vmDir, "busybox"));
+  fs.copyFileSync(Bun.which("busybox")!, path.join(vmDir, "busybox"));
   fs.chmodSync(path.join(vmDir, "busybox"), 0o755);
   fs.writeFileSync(path.join(vmDir, "init"), GUEST_INIT, { mode: 0o755 });
   for (const dir of ["proc", "sys", "dev", "run", "tmp", "etc"]) fs.mkdirSync(path.join(rootDir, dir), { recursive: true });
@@ -170,11 +171,4 @@ export function imageFile(image: string, file: string): string | undefined {
   const result = spawnSync("debugfs", ["-R", `cat ${file}`, image], { encoding: "utf8" });
   if (result.status !== 0 || /File not found|not found by ext2_lookup/.test(result.stderr)) return undefined;
   return result.stdout;
-}
-
-/** The names in a directory of the image (debugfs `ls -p`), sorted; undefined when it does not exist. */
-export function imageList(image: string, dir: string): string[] | undefined {
-  const result = spawnSync("debugfs", ["-R", `ls -p ${dir}`, image], { encoding: "utf8" });
-  if (result.status !== 0 || /File not found|not found by ext2_lookup/.test(result.stderr)) return undefined;
-  return result.stdout.split("\n").map((line) => line.split("/")[5]).filter((name): name is string => !!name && name !== "." && name !== "..").sort();
 }
