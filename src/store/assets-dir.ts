@@ -1,6 +1,6 @@
 /**
  * `assets/v2` open as a directory fd, and the calls unpacking makes in it: each resolves only the
- * asset's own `ab/cd/ef/<name>` below v2, never the root's whole path again (at-syscalls.ts).
+ * asset's own `ab/cd/ef/<name>` below v2, never the root's whole path again (linux/at-syscalls.ts).
  * Directories already known to exist are remembered for the life of the process, so a new asset
  * in a known `ab/cd` costs one `mkdirat`; if something removed one meanwhile (a GC), the ENOENT
  * that follows makes it again.
