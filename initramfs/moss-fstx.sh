@@ -1,8 +1,8 @@
 #!/bin/sh
 # moss-ts offline rollback (../shared/spec/boot-management.md §6.4, and §6.6 "Ours"): activate the
 # state named by moss.fstx=N on the root mounted at $1, before switch-root. Whatever cannot be
-# done is said on the console and the machine boots the state it has; only a /usr left without
-# a state is a failure (the unit then isolates to the emergency target).
+# done is said on the console and the machine boots the state it has; only a failed /usr exchange
+# is a failure (the unit then isolates to the emergency target).
 
 type getarg > /dev/null 2>&1 || . /lib/dracut-lib.sh
 
@@ -65,9 +65,22 @@ if [ "$status" -eq 0 ]; then
     say "state $wanted is active"
     exit 0
 fi
-if [ -n "$now" ]; then
-    say "state $wanted could not be activated (moss exited $status): booting state $now"
+if [ "$now" = "$wanted" ]; then
+    # The exchange happened and moss stopped after it: the next moss run tidies what it left.
+    say "state $wanted is active, but moss exited $status after switching to it"
     exit 0
 fi
-say "activating state $wanted failed and left $sysroot/usr without a state"
-exit 1
+if [ -z "$now" ]; then
+    say "activating state $wanted failed and left $sysroot/usr without a state"
+    exit 1
+fi
+if [ -e "$sysroot/.moss/root/.moss-transaction" ]; then
+    # moss passed its checks and stopped during the /usr exchange: the one hard failure. The root
+    # is still whole on state $now (the next moss run finishes the cleanup), but the rollback that
+    # was asked for did not happen, so the boot stops here rather than going on in the state the
+    # admin chose to leave.
+    say "activating state $wanted failed during the /usr exchange (moss exited $status); $sysroot is still on state $now"
+    exit 1
+fi
+say "state $wanted could not be activated (moss exited $status): booting state $now"
+exit 0

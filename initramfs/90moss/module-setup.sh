@@ -19,7 +19,9 @@ check() {
 }
 
 depends() {
-    echo systemd
+    # dracut-systemd brings the emergency.service that the unit's OnFailure= isolates to; without
+    # it isolating to emergency.target fails and the boot carries on after a failed exchange.
+    echo systemd dracut-systemd
     return 0
 }
 

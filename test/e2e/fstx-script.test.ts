@@ -16,11 +16,11 @@ let packages: Distro;
 const trees = new Map<string, Map<string, string>>();
 
 /** Runs the script as the unit does, with `moss.fstx=<fstx>` (or none) on the "command line". */
-function runScript(sysroot: string, fstx: string | undefined) {
+function runScript(sysroot: string, fstx: string | undefined, extraEnv: Record<string, string> = {}) {
   const binDir = path.dirname(ensureBinary());
   const result = spawnSync("sh", ["-c", 'getarg() { [ -n "$FSTX" ] && printf "%s\\n" "$FSTX"; }; set -- "$1"; . "$0"', SCRIPT, sysroot], {
     encoding: "utf8",
-    env: { PATH: `${binDir}:/usr/sbin:/usr/bin:/sbin:/bin`, NO_COLOR: "1", ...(fstx === undefined ? {} : { FSTX: fstx }) },
+    env: { PATH: `${binDir}:/usr/sbin:/usr/bin:/sbin:/bin`, NO_COLOR: "1", ...(fstx === undefined ? {} : { FSTX: fstx }), ...extraEnv },
     timeout: 60_000,
   });
   return { status: result.status ?? -1, stderr: result.stderr };
@@ -79,6 +79,35 @@ describe("moss-fstx.sh", () => {
       if (fstx !== "two") expect(result.stderr).toContain("booting state 3");
       expect(snapshot(path.join(root, "usr"))).toEqual(before);
     }
+  });
+
+  test("moss killed before the /usr exchange is the one hard failure; the next boot recovers and rolls back", () => {
+    const journal = path.join(root, ".moss", "root", ".moss-transaction");
+    const failed = runScript(root, "1", { MOSS_FAULT_KILL: "activate-moved" });
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain("failed during the /usr exchange");
+    expect(failed.stderr).toContain("still on state 3");
+    expect(readStateId(root)).toBe("3");
+    expect(fs.existsSync(journal)).toBe(true);
+
+    const again = runScript(root, "1");
+    expect(again.status).toBe(0);
+    expect(snapshot(path.join(root, "usr"))).toEqual(trees.get("1")!);
+    expect(readStateId(path.join(root, ".moss", "root", "3"))).toBe("3");
+    expect(fs.existsSync(journal)).toBe(false);
+  });
+
+  test("moss killed after the exchange still boots the state asked for, and the next run tidies up", () => {
+    const killed = runScript(root, "3", { MOSS_FAULT_KILL: "activate-swapped" });
+    expect(killed.status).toBe(0);
+    expect(killed.stderr).toContain("state 3 is active, but moss exited 137");
+    expect(snapshot(path.join(root, "usr"))).toEqual(trees.get("3")!);
+
+    const back = runScript(root, "1");
+    expect(back.status).toBe(0);
+    expect(snapshot(path.join(root, "usr"))).toEqual(trees.get("1")!);
+    expect(readStateId(path.join(root, ".moss", "root", "3"))).toBe("3");
+    expect(fs.existsSync(path.join(root, ".moss", "root", ".moss-transaction"))).toBe(false);
   });
 
   test("a root that is not a moss state is left alone", () => {

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ensureBinary, tempDir } from "../../helpers/moss.ts";
 import { distro, snapshot, threeStateRoot } from "../../helpers/roots.ts";
-import { boot, buildInitramfs, CACHE, ensureKernel, ensureVmTools, imageFile, rootImage, type Kernel } from "./vm.ts";
+import { boot, buildInitramfs, CACHE, ensureKernel, ensureVmTools, imageFile, rootImage, taskPool, type Boot, type Kernel } from "./vm.ts";
 
 const unavailable = ensureVmTools();
 if (unavailable) console.log(`VM tests skipped: ${unavailable}`);
@@ -23,27 +23,58 @@ describe.skipIf(unavailable !== undefined)("offline rollback at early boot", () 
   const images = { base: path.join(work, "base.img"), noArchive2: path.join(work, "no-archive-2.img") };
   const trees = new Map<string, Map<string, string>>();
 
+  // npm run test:vm:soak: the main case again and again (MOSS_VM_SOAK times), every boot checked.
+  const soakRuns = Number(process.env.MOSS_VM_SOAK ?? 0);
+
+  /**
+   * Every boot of the suite, started as soon as the images exist and run two at a time in the
+   * background (a TCG guest keeps one core busy); each test awaits the boots it checks. A boot
+   * that continues from another's image waits for that one first.
+   */
+  const boots = new Map<string, Promise<Boot & { image: string }>>();
+  const pool = taskPool();
+  function schedule(name: string, from: string | (() => Promise<{ image: string }>), append: string, variant: keyof typeof initramfs = "stripped") {
+    const started = (async () => {
+      const image = typeof from === "string" ? from : (await from()).image;
+      return pool(() => bootCopy(image, name, append, variant));
+    })();
+    started.catch(() => {}); // reported by the test that awaits it
+    boots.set(name, started);
+  }
+  const booted = (name: string) => boots.get(name)!;
+
   beforeAll(async () => {
     kernel = ensureKernel();
     const binary = ensureBinary();
-    for (const [variant, out] of Object.entries(initramfs)) {
-      const built = buildInitramfs(kernel, binary, { nostrip: variant === "nostrip", out });
-      console.log(`initramfs (${variant}): ${built.bytes} bytes in ${built.seconds.toFixed(1)} s`);
-    }
-    const packages = await distro(path.join(work, "repo"));
+    const packages = distro(path.join(work, "repo"));
+    const built = await buildInitramfs(kernel, binary, [
+      { out: initramfs.stripped, args: [] },
+      { out: initramfs.nostrip, args: ["--nostrip"] },
+    ]);
+    for (const { out, bytes, seconds } of built) console.log(`initramfs ${path.basename(out)}: ${bytes} bytes${seconds === undefined ? " (cached)" : ` in ${seconds.toFixed(1)} s`}`);
     const root = path.join(work, "root");
-    for (const [id, tree] of threeStateRoot(root, packages)) trees.set(id, tree);
+    for (const [id, tree] of threeStateRoot(root, await packages)) trees.set(id, tree);
     rootImage(root, images.base);
     fs.rmSync(path.join(root, ".moss", "root", "2"), { recursive: true });
     rootImage(root, images.noArchive2);
+    if (soakRuns > 0) return;
+    schedule("back-to-1", images.base, "rw moss.fstx=1");
+    schedule("exchange-killed", images.base, "rw moss.fstx=1 systemd.setenv=MOSS_FAULT_KILL=activate-moved rd.shell=0 rd.emergency=poweroff");
+    schedule("forward-to-3", () => booted("back-to-1"), "rw moss.fstx=3");
+    schedule("after-exchange-killed", () => booted("exchange-killed"), "rw moss.fstx=1");
+    schedule("no-fstx", images.base, "rw");
+    schedule("same-state", images.base, "rw moss.fstx=3");
+    schedule("missing-state", images.base, "rw moss.fstx=9");
+    schedule("archive-gone", images.noArchive2, "rw moss.fstx=2");
+    schedule("read-only", images.base, "ro moss.fstx=1", "nostrip");
   }, 600_000);
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
   /** A fresh copy of `image`, booted with `append`. */
-  function bootCopy(image: string, name: string, append: string, variant: keyof typeof initramfs = "stripped") {
+  async function bootCopy(image: string, name: string, append: string, variant: keyof typeof initramfs = "stripped") {
     const copy = path.join(work, `${name}.img`);
     spawnSync("cp", ["--sparse=always", image, copy]);
-    const result = boot(kernel, initramfs[variant], copy, append);
+    const result = await boot(kernel, initramfs[variant], copy, append);
     console.log(`boot ${name}: ${result.seconds.toFixed(1)} s`);
     return { image: copy, ...result };
   }
@@ -61,8 +92,8 @@ describe.skipIf(unavailable !== undefined)("offline rollback at early boot", () 
     expect(imageFile(image, "/vm-test/booted-state")).toBe(`${id}\n`);
   }
 
-  test("moss.fstx=1 rolls the root back from state 3 before switch-root, with dracut's default stripping", () => {
-    const run = bootCopy(images.base, "back-to-1", "rw moss.fstx=1");
+  test("moss.fstx=1 rolls the root back from state 3 before switch-root, with dracut's default stripping", async () => {
+    const run = await booted("back-to-1");
     expectOnState(run.image, "1");
     expect(usrOf(run.image)).toEqual(trees.get("1")!);
     expect(imageFile(run.image, "/.moss/root/3/usr/.stateID")).toBe("3");
@@ -70,46 +101,63 @@ describe.skipIf(unavailable !== undefined)("offline rollback at early boot", () 
     expect(run.console).toContain("moss-fstx: state 1 is active");
 
     // And forward again from there.
-    const forward = bootCopy(run.image, "forward-to-3", "rw moss.fstx=3");
+    const forward = await booted("forward-to-3");
     expectOnState(forward.image, "3");
     expect(usrOf(forward.image)).toEqual(trees.get("3")!);
     expect(imageFile(forward.image, "/.moss/root/1/usr/.stateID")).toBe("1");
-  }, 300_000);
+  }, 600_000);
 
-  test("without moss.fstx, or with the current state, the root is untouched", () => {
-    for (const [name, append] of [["no-fstx", "rw"], ["same-state", "rw moss.fstx=3"]] as const) {
-      const run = bootCopy(images.base, name, append);
+  test("without moss.fstx, or with the current state, the root is untouched", async () => {
+    for (const name of ["no-fstx", "same-state"]) {
+      const run = await booted(name);
       expectOnState(run.image, "3");
       expect(imageFile(run.image, "/.moss/boot-sync-pending")).toBeUndefined();
       expect(run.console).not.toContain("moss-fstx: activating");
     }
-  }, 300_000);
+  }, 600_000);
 
-  test("a state that does not exist, or whose archive is gone, boots the current state and says why", () => {
-    const missing = bootCopy(images.base, "missing-state", "rw moss.fstx=9");
+  test("a state that does not exist, or whose archive is gone, boots the current state and says why", async () => {
+    const missing = await booted("missing-state");
     expectOnState(missing.image, "3");
     expect(missing.console).toContain("state 9 doesn't exist");
     expect(missing.console).toContain("booting state 3");
 
-    const gone = bootCopy(images.noArchive2, "archive-gone", "rw moss.fstx=2");
+    const gone = await booted("archive-gone");
     expectOnState(gone.image, "3");
     expect(gone.console).toContain("state 2 has no archived tree");
     expect(usrOf(gone.image)).toEqual(trees.get("3")!);
-  }, 300_000);
+  }, 600_000);
 
-  test("a root mounted read-only (ro) is rolled back too, here from an initramfs built with --nostrip", () => {
-    const run = bootCopy(images.base, "read-only", "ro moss.fstx=1", "nostrip");
+  test("moss stopped during the /usr exchange fails the boot into dracut's emergency target; the next boot recovers and rolls back", async () => {
+    // MOSS_FAULT_KILL: the kill lands after state 1's tree was moved into staging and before the
+    // exchange. The emergency target powers the guest off instead of waiting for a shell (rd.shell=0).
+    const failed = await booted("exchange-killed");
+    expect(imageFile(failed.image, "/usr/.stateID")).toBe("3");
+    expect(usrOf(failed.image)).toEqual(trees.get("3")!);
+    // The guest's init never ran: the boot stopped in the initramfs.
+    expect(imageFile(failed.image, "/vm-test/booted-state")).toBeUndefined();
+    expect(JSON.parse(imageFile(failed.image, "/.moss/root/.moss-transaction")!)).toMatchObject({ kind: "activate", stateId: 1, previous: 3 });
+    expect(failed.console).toContain("failed during the /usr exchange");
+    expect(failed.console).toContain("Boot has failed");
+
+    const recovered = await booted("after-exchange-killed");
+    expectOnState(recovered.image, "1");
+    expect(usrOf(recovered.image)).toEqual(trees.get("1")!);
+    expect(imageFile(recovered.image, "/.moss/root/3/usr/.stateID")).toBe("3");
+    expect(imageFile(recovered.image, "/.moss/root/.moss-transaction")).toBeUndefined();
+  }, 600_000);
+
+  test("a root mounted read-only (ro) is rolled back too, here from an initramfs built with --nostrip", async () => {
+    const run = await booted("read-only");
     expectOnState(run.image, "1");
     expect(usrOf(run.image)).toEqual(trees.get("1")!);
     expect(imageFile(run.image, "/.moss/root/3/usr/.stateID")).toBe("3");
-  }, 300_000);
+  }, 600_000);
 
-  // npm run test:vm:soak: the main case again and again (MOSS_VM_SOAK times), every boot checked.
-  const soakRuns = Number(process.env.MOSS_VM_SOAK ?? 0);
-  test.skipIf(!(soakRuns > 0))(`soak: ${soakRuns} rollbacks from state 3 to 1 in a row`, () => {
+  test.skipIf(!(soakRuns > 0))(`soak: ${soakRuns} rollbacks from state 3 to 1 in a row`, async () => {
     let passed = 0;
     for (let i = 1; i <= soakRuns; i++) {
-      const run = bootCopy(images.base, `soak-${i}`, "rw moss.fstx=1");
+      const run = await bootCopy(images.base, `soak-${i}`, "rw moss.fstx=1");
       expectOnState(run.image, "1");
       expect(usrOf(run.image)).toEqual(trees.get("1")!);
       expect(imageFile(run.image, "/.moss/root/3/usr/.stateID")).toBe("3");

@@ -5,8 +5,10 @@
  * `.cache/vm/` between runs. Nothing is installed into the host's /boot or dracut directory: the
  * kernel package is unpacked, not installed, and dracut reads its modules from a private copy.
  */
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../../helpers/moss.ts";
 
@@ -22,6 +24,43 @@ function run(argv: string[], opts: { env?: Record<string, string>; cwd?: string;
   const result = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: { ...process.env, ...opts.env }, cwd: opts.cwd, timeout: opts.timeout ?? 600_000, maxBuffer: 64 << 20 });
   if (result.status !== 0) throw new Error(`${argv.join(" ").slice(0, 200)}: exit ${result.status}\n${(result.stderr ?? "").slice(-3000)}`);
   return result;
+}
+
+/** `argv` run without blocking (so that builds and boots overlap); rejects on a non-zero exit. */
+function runAsync(argv: string[], opts: { env?: Record<string, string>; timeout?: number } = {}): Promise<{ status: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...opts.env }, stdio: ["ignore", "ignore", "pipe"], timeout: opts.timeout ?? 600_000 });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr = (stderr + chunk).slice(-6000);
+    });
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status: status ?? -1, stderr }));
+  });
+}
+
+/**
+ * Runs tasks at most `limit` at a time (a TCG guest keeps one core busy: two cores, two guests).
+ * Each task's promise is also given a no-op handler, so that one failing while nobody awaits it
+ * yet is reported by the test that does, not as an unhandled rejection.
+ */
+export function taskPool(limit = os.availableParallelism()) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return function run<T>(task: () => Promise<T>): Promise<T> {
+    const result = (async () => {
+      if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+      running++;
+      try {
+        return await task();
+      } finally {
+        running--;
+        waiting.shift()?.();
+      }
+    })();
+    result.catch(() => {});
+    return result;
+  };
 }
 
 const has = (tool: string) => Bun.which(tool) !== null;
@@ -91,12 +130,20 @@ function extractVmlinux(bzImage: string, out: string): void {
   throw new Error(`no kernel payload found in ${bzImage}`);
 }
 
+/** What an initramfs is made from: the binary, the module's files, the kernel and how dracut is run. */
+function initramfsInputs(kernel: Kernel, moss: string, dracutArgs: string[]): string {
+  const hash = createHash("sha256").update(fs.readFileSync(moss)).update(kernel.version).update(dracutArgs.join("\0"));
+  for (const file of ["90moss/module-setup.sh", "moss-fstx.service", "moss-fstx.sh"]) hash.update(fs.readFileSync(path.join(ROOT, "initramfs", file)));
+  hash.update(fs.readFileSync(path.join(ROOT, "scripts", "install-dracut-module.sh")));
+  return hash.digest("hex");
+}
+
 /**
- * A dracut+systemd initramfs with the moss module and `moss` (the files installed by
- * scripts/install-dracut-module.sh into a DESTDIR), built with dracut's default stripping unless
- * `nostrip`. Rebuilt when the binary or the module changes.
+ * dracut's module tree, copied once with the moss module linked in, and the module's files
+ * installed by scripts/install-dracut-module.sh into a DESTDIR (dracut takes them from there
+ * through MOSS_DRACUT_SOURCE), with a fresh copy of the binary.
  */
-export function buildInitramfs(kernel: Kernel, moss: string, opts: { nostrip: boolean; out: string }): { seconds: number; bytes: number } {
+function prepareDracut(moss: string): { base: string; source: string } {
   const base = path.join(CACHE, "dracut-base");
   if (!fs.existsSync(path.join(base, "dracut-functions.sh"))) {
     fs.rmSync(base, { recursive: true, force: true });
@@ -107,16 +154,44 @@ export function buildInitramfs(kernel: Kernel, moss: string, opts: { nostrip: bo
   const source = path.join(CACHE, "moss-files");
   fs.rmSync(source, { recursive: true, force: true });
   run(["sh", path.join(ROOT, "scripts", "install-dracut-module.sh")], { env: { DESTDIR: source, MOSS_BINARY: moss } });
-  const confdir = path.join(CACHE, "dracut-conf.d");
-  fs.mkdirSync(confdir, { recursive: true });
-  const started = performance.now();
-  run([
-    "dracut", "--conf", "/dev/null", "--confdir", confdir, "--no-hostonly", "--no-hostonly-cmdline", "--no-early-microcode",
-    "--kmoddir", kernel.modules, "--kver", kernel.version,
-    "--modules", "systemd systemd-initrd base rootfs-block fs-lib moss",
-    "--drivers", "virtio_blk virtio_pci ext4", "--compress", "zstd", "--force", ...(opts.nostrip ? ["--nostrip"] : []), opts.out,
-  ], { env: { dracutbasedir: base, MOSS_DRACUT_SOURCE: source } });
-  return { seconds: (performance.now() - started) / 1000, bytes: fs.statSync(opts.out).size };
+  return { base, source };
+}
+
+export interface InitramfsVariant {
+  out: string;
+  /** dracut's arguments beyond the common ones (e.g. `--nostrip`). */
+  args: string[];
+}
+
+/**
+ * dracut+systemd initramfs images with the moss module, built side by side. An image is rebuilt
+ * only when what it is made from changed (binary, module, kernel, arguments); `seconds` is
+ * undefined for one taken from the cache.
+ */
+export async function buildInitramfs(kernel: Kernel, moss: string, variants: InitramfsVariant[]): Promise<{ out: string; bytes: number; seconds?: number }[]> {
+  const common = [
+    "--conf", "/dev/null", "--no-hostonly", "--no-hostonly-cmdline", "--no-early-microcode", "--kmoddir", kernel.modules, "--kver", kernel.version,
+    "--modules", "systemd systemd-initrd base rootfs-block fs-lib moss", "--drivers", "virtio_blk virtio_pci ext4", "--compress", "zstd", "--force",
+  ];
+  let prepared: { base: string; source: string } | undefined;
+  const pool = taskPool();
+  return Promise.all(variants.map(async ({ out, args }) => {
+    const key = initramfsInputs(kernel, moss, [...common, ...args]);
+    const keyFile = `${out}.inputs`;
+    if (fs.existsSync(out) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, "utf8") === key) return { out, bytes: fs.statSync(out).size };
+    prepared ??= prepareDracut(moss);
+    const { base, source } = prepared;
+    // Each build has its own (empty) conf dir: dracut reads *.conf from it.
+    const confdir = fs.mkdtempSync(path.join(CACHE, "dracut-conf-"));
+    return pool(async () => {
+      const started = performance.now();
+      const result = await runAsync(["dracut", ...common, "--confdir", confdir, ...args, out], { env: { dracutbasedir: base, MOSS_DRACUT_SOURCE: source } });
+      fs.rmSync(confdir, { recursive: true, force: true });
+      if (result.status !== 0) throw new Error(`dracut ${args.join(" ")} ${out}: exit ${result.status}\n${result.stderr}`);
+      fs.writeFileSync(keyFile, key);
+      return { out, bytes: fs.statSync(out).size, seconds: (performance.now() - started) / 1000 };
+    });
+  }));
 }
 
 /** The guest's init: says what it booted into, leaves a mark on the root, and powers off. */
@@ -151,18 +226,18 @@ export interface Boot {
 }
 
 /** Boot `image` under TCG with `append` added to the command line; the guest powers itself off. */
-export function boot(kernel: Kernel, initramfs: string, image: string, append: string): Boot {
+export async function boot(kernel: Kernel, initramfs: string, image: string, append: string): Promise<Boot> {
   const log = `${image}.console`;
   const started = performance.now();
-  const result = spawnSync("timeout", [
-    "150", "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", "768", "-nodefaults", "-display", "none",
+  const result = await runAsync([
+    "timeout", "150", "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", "768", "-nodefaults", "-display", "none",
     "-serial", `file:${log}`, "-no-reboot", "-kernel", kernel.vmlinux, "-initrd", initramfs,
     "-append", `console=ttyS0 root=/dev/vda panic=-1 quiet init=/vm-test/init ${append}`,
     "-drive", `file=${image},format=raw,if=virtio`,
-  ], { encoding: "utf8" });
+  ], { timeout: 170_000 });
   const seconds = (performance.now() - started) / 1000;
   const console = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "";
-  if (result.status !== 0) throw new Error(`qemu exited ${result.status} after ${seconds.toFixed(1)} s\n${console.slice(-4000)}`);
+  if (result.status !== 0) throw new Error(`qemu exited ${result.status} after ${seconds.toFixed(1)} s\n${result.stderr}${console.slice(-4000)}`);
   return { seconds, console };
 }
 
