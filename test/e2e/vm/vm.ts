@@ -159,8 +159,10 @@ function prepareDracut(moss: string): { base: string; source: string } {
 
 export interface InitramfsVariant {
   out: string;
-  /** dracut's arguments beyond the common ones (e.g. `--nostrip`). */
+  /** dracut's arguments beyond the common ones (e.g. `--nostrip`, `--no-compress`). */
   args: string[];
+  /** Without the moss module: the baseline its size is measured against. */
+  withoutMoss?: boolean;
 }
 
 /**
@@ -171,11 +173,13 @@ export interface InitramfsVariant {
 export async function buildInitramfs(kernel: Kernel, moss: string, variants: InitramfsVariant[]): Promise<{ out: string; bytes: number; seconds?: number }[]> {
   const common = [
     "--conf", "/dev/null", "--no-hostonly", "--no-hostonly-cmdline", "--no-early-microcode", "--kmoddir", kernel.modules, "--kver", kernel.version,
-    "--modules", "systemd systemd-initrd base rootfs-block fs-lib moss", "--drivers", "virtio_blk virtio_pci ext4", "--compress", "zstd", "--force",
+    "--drivers", "virtio_blk virtio_pci ext4", "--compress", "zstd", "--force",
   ];
+  const modules = "systemd systemd-initrd base rootfs-block fs-lib";
   let prepared: { base: string; source: string } | undefined;
   const pool = taskPool();
-  return Promise.all(variants.map(async ({ out, args }) => {
+  return Promise.all(variants.map(async ({ out, args: extra, withoutMoss }) => {
+    const args = ["--modules", withoutMoss ? modules : `${modules} moss`, ...extra];
     const key = initramfsInputs(kernel, moss, [...common, ...args]);
     const keyFile = `${out}.inputs`;
     if (fs.existsSync(out) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, "utf8") === key) return { out, bytes: fs.statSync(out).size };
