@@ -68,7 +68,11 @@ describe.skipIf(unavailable !== undefined)("offline rollback at early boot", () 
     schedule("archive-gone", images.noArchive2, "rw moss.fstx=2");
     schedule("read-only", images.base, "ro moss.fstx=1", "nostrip");
   }, 600_000);
-  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+  afterAll(async () => {
+    // Boots no test awaited (a run filtered with -t) finish before their images go.
+    await Promise.allSettled(boots.values());
+    fs.rmSync(work, { recursive: true, force: true });
+  }, 600_000);
 
   /** A fresh copy of `image`, booted with `append`. */
   async function bootCopy(image: string, name: string, append: string, variant: keyof typeof initramfs = "stripped") {

@@ -26,7 +26,7 @@ function run(argv: string[], opts: { env?: Record<string, string>; cwd?: string;
   return result;
 }
 
-/** `argv` run without blocking (so that builds and boots overlap); rejects on a non-zero exit. */
+/** `argv` run without blocking (so that builds and boots overlap); its exit status and the end of its stderr. */
 function runAsync(argv: string[], opts: { env?: Record<string, string>; timeout?: number } = {}): Promise<{ status: number; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...opts.env }, stdio: ["ignore", "ignore", "pipe"], timeout: opts.timeout ?? 600_000 });
@@ -183,6 +183,8 @@ export async function buildInitramfs(kernel: Kernel, moss: string, variants: Ini
     const key = initramfsInputs(kernel, moss, [...common, ...args]);
     const keyFile = `${out}.inputs`;
     if (fs.existsSync(out) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, "utf8") === key) return { out, bytes: fs.statSync(out).size };
+    // An image whose build is cut short must not pass for the one built before from the same inputs.
+    fs.rmSync(keyFile, { force: true });
     prepared ??= prepareDracut(moss);
     const { base, source } = prepared;
     // Each build has its own (empty) conf dir: dracut reads *.conf from it.
