@@ -3,11 +3,13 @@ import { defineCommand, type CommandDef } from "citty";
 
 export const SUBCOMMANDS: Record<string, () => Promise<CommandDef<any>>> = {
   extract: () => import("./extract.ts").then((m) => m.default),
+  index: () => import("./index-command.ts").then((m) => m.default),
   info: () => import("./info.ts").then((m) => m.default),
   inspect: () => import("./inspect.ts").then((m) => m.default),
   install: () => import("./install.ts").then((m) => m.default),
   list: () => import("./list.ts").then((m) => m.default),
   remove: () => import("./remove.ts").then((m) => m.default),
+  repo: () => import("./repo.ts").then((m) => m.default),
   state: () => import("./state.ts").then((m) => m.default),
   version: () => import("./version.ts").then((m) => m.default),
 };

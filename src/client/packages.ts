@@ -49,19 +49,3 @@ export async function readLocalStone(file: string): Promise<Candidate> {
   const size = fs.statSync(absolute).size;
   return { id: metaId(meta), source: "local", path: absolute, meta: { ...meta, uri: `file://${absolute}`, downloadSize: size } };
 }
-
-export async function sha256File(file: string): Promise<string> {
-  const hasher = new Bun.CryptoHasher("sha256");
-  const fd = fs.openSync(file, "r");
-  try {
-    const buffer = new Uint8Array(1 << 20);
-    for (;;) {
-      const count = fs.readSync(fd, buffer, 0, buffer.length, null);
-      if (count === 0) break;
-      hasher.update(buffer.subarray(0, count));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hasher.digest("hex");
-}

@@ -21,7 +21,7 @@ import { emptyDirectory, moveToTrash } from "../transaction/trash.ts";
 import { buildVfs } from "../vfs/index.ts";
 import type { Candidate } from "../registry/candidates.ts";
 import { cachePackages } from "./install.ts";
-import { sha256File } from "./packages.ts";
+import { sha256File } from "../hash/sha256.ts";
 import type { Session } from "./session.ts";
 
 export type Issue =
@@ -174,7 +174,7 @@ async function findStone(cacheDir: string, hash: string | undefined, uri: string
   if (uri?.startsWith("file://")) candidates.push(uri.slice("file://".length));
   for (const file of candidates) {
     try {
-      if (fs.existsSync(file) && (!hash || (await sha256File(file)) === hash)) return file;
+      if (fs.existsSync(file) && (!hash || sha256File(file) === hash)) return file;
     } catch {
       // not there: try the next
     }

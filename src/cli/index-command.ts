@@ -1,0 +1,29 @@
+import path from "node:path";
+import { stoneFiles, writeIndex } from "../repository/index-writer.ts";
+import { json, out } from "../ui/output.ts";
+import { mossCommand } from "./command.ts";
+
+export default mossCommand({
+  meta: { name: "index", description: "Index a collection of packages" },
+  args: {
+    dir: { type: "positional", description: "directory holding the .stone files", required: true },
+    "output-dir": { type: "string", alias: "o", description: "where stone.index is written (default: the indexed directory)" },
+    json: { type: "boolean", description: "Print the indexed packages as JSON" },
+  },
+  async run(args) {
+    const inputDir = path.resolve(args.dir);
+    const outDir = path.resolve(args["output-dir"] ?? args.dir);
+    if (!args.json) out(`Indexing ${stoneFiles(inputDir).length} files\n`);
+    const packages = await writeIndex(inputDir, outDir, {
+      onFile: args.json ? undefined : (file) => out(`Indexed ${file.uri}${file.reused ? " (unchanged)" : ""}`),
+    });
+    const written = path.join(outDir, "stone.index");
+    if (args.json) {
+      return json({
+        index: written,
+        packages: packages.map((p) => ({ name: p.name, version: p.version, release: p.release, buildRelease: p.buildRelease, uri: p.uri, hash: p.hash, size: p.downloadSize })),
+      });
+    }
+    out(`\nIndex file written to "${written}"`);
+  },
+});

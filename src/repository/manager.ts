@@ -1,0 +1,135 @@
+/**
+ * `moss repo …` on a root (spec §4.13): the configured repositories, adding, removing, enabling
+ * and refreshing them. Every configured repository, enabled or not, has its directory and DB.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { savedConfigPath } from "../config/loader.ts";
+import { MetaDb } from "../db/index.ts";
+import { MossError } from "../errors.ts";
+import { deleteRepositoryFiles, loadRepositories, saveRepository, type Repository } from "./config.ts";
+import { repositoryDir } from "./identity.ts";
+import { DB_FILE, refreshRepository, type RefreshReport } from "./refresh.ts";
+
+/** Refreshes at once at most (spec §8: network concurrency). */
+export const REFRESH_CONCURRENCY = 8;
+
+export const SYSTEM_MODEL_PATH = path.join("etc", "moss", "system-model.kdl");
+
+export class RepositoryError extends MossError {
+  constructor(code: string, message: string) {
+    super(code, message);
+    this.name = "RepositoryError";
+  }
+}
+
+export interface RepositoryManagerOptions {
+  root: string;
+  /** `/.moss/repo` of the root. */
+  repoDir: string;
+  warn: (message: string) => void;
+}
+
+export class RepositoryManager {
+  private constructor(private readonly opts: RepositoryManagerOptions, readonly repositories: Map<string, Repository>) {}
+
+  static async open(opts: RepositoryManagerOptions): Promise<RepositoryManager> {
+    const manager = new RepositoryManager(opts, await loadRepositories(opts.root, opts.warn));
+    for (const repository of manager.repositories.values()) manager.ensureDir(repository);
+    return manager;
+  }
+
+  /** Highest priority first, then by id (Rust lists least preferred first, §9 #25). */
+  list(): Repository[] {
+    return [...this.repositories.values()].sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  dirOf(repository: Repository): string {
+    return repositoryDir(this.opts.repoDir, repository);
+  }
+
+  get(id: string): Repository {
+    const repository = this.repositories.get(id);
+    if (!repository) throw new RepositoryError("UNKNOWN_REPOSITORY", `unknown repo: ${id}`);
+    return repository;
+  }
+
+  /** Saves `/etc/moss/repo.d/<id>.kdl` (replacing it), then refreshes the repository. */
+  async add(repository: Repository): Promise<RefreshReport> {
+    this.refuseWithModel("add");
+    repository.file = await saveRepository(this.opts.root, repository);
+    this.repositories.set(repository.id, repository);
+    this.ensureDir(repository);
+    return refreshRepository(this.opts.repoDir, repository);
+  }
+
+  /**
+   * Deletes the repository's directory and its `repo.d/<id>` file. One defined in another file is
+   * refused before anything is deleted: removing only its cache would bring it back on the next
+   * run (Rust says "removed" and leaves the file, §9 #22).
+   */
+  remove(id: string): void {
+    this.refuseWithModel("remove");
+    const repository = this.repositories.get(id);
+    if (!repository) throw new RepositoryError("UNKNOWN_REPOSITORY", `${id} not found`);
+    const own = savedConfigPath(this.opts.root, "repo", id);
+    if (repository.file !== undefined && repository.file !== own && repository.file !== own.replace(/\.kdl$/, ".yaml")) {
+      throw new RepositoryError("REPOSITORY_FILE", `${id} is defined in ${repository.file}, which moss does not edit: remove it there`);
+    }
+    fs.rmSync(this.dirOf(repository), { recursive: true, force: true });
+    deleteRepositoryFiles(this.opts.root, id);
+    this.repositories.delete(id);
+  }
+
+  /** Sets `active`; writes the repository alone to `repo.d/<id>.kdl` when it changes. */
+  async setActive(id: string, active: boolean): Promise<boolean> {
+    this.refuseWithModel(active ? "enable" : "disable");
+    const repository = this.get(id);
+    if (repository.active === active) return false;
+    repository.active = active;
+    repository.file = await saveRepository(this.opts.root, repository);
+    return true;
+  }
+
+  /**
+   * Refreshes one repository (a disabled one: nothing) or every enabled one, `REFRESH_CONCURRENCY`
+   * at a time. Every repository is tried; the failures come back with the reports.
+   */
+  async update(id?: string, onStart?: (id: string) => void): Promise<{ reports: RefreshReport[]; failures: { id: string; error: Error }[] }> {
+    const targets = id === undefined ? this.list().filter((r) => r.active) : [this.get(id)].filter((r) => r.active);
+    const reports: RefreshReport[] = [];
+    const failures: { id: string; error: Error }[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < targets.length) {
+        const repository = targets[next++]!;
+        onStart?.(repository.id);
+        try {
+          reports.push(await refreshRepository(this.opts.repoDir, repository));
+        } catch (error) {
+          failures.push({ id: repository.id, error: error as Error });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, targets.length) }, worker));
+    const order = new Map(targets.map((r, i) => [r.id, i]));
+    reports.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    failures.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    return { reports, failures };
+  }
+
+  private ensureDir(repository: Repository): void {
+    const dir = this.dirOf(repository);
+    fs.mkdirSync(dir, { recursive: true });
+    MetaDb.open(path.join(dir, DB_FILE)).close();
+  }
+
+  private refuseWithModel(command: string): void {
+    if (fs.existsSync(path.join(this.opts.root, SYSTEM_MODEL_PATH))) {
+      throw new RepositoryError(
+        "SYSTEM_MODEL_ACTIVE",
+        `\`moss repo ${command}\` is not allowed with system-model enabled. Repos must be manually edited from "/etc/moss/system-model.kdl"`,
+      );
+    }
+  }
+}

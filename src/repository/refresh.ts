@@ -1,0 +1,82 @@
+/**
+ * Refreshing a repository (spec §4.13): find its index URL (direct, or through the root index),
+ * download `stone.index`, and replace the repository's DB with one row per package, in one
+ * transaction (Rust empties and refills in two, §9 #21). The index is read before it replaces
+ * the previous one, so a broken download leaves the repository as it was.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { MetaDb, type PackageEntry } from "../db/index.ts";
+import { MossError } from "../errors.ts";
+import { writeFileAtomic } from "../installation/index.ts";
+import { downloadFile, fetchText } from "../net/download.ts";
+import { FileType, packageFromMeta, StoneReader, fileTypeName } from "../stone/index.ts";
+import type { Repository } from "./config.ts";
+import { repositoryDir } from "./identity.ts";
+import { indexUrlFromRoot, parseRootIndex, rootIndexUrl } from "./root-index.ts";
+
+export const INDEX_FILE = "stone.index";
+export const INDEX_URI_FILE = "index-uri";
+export const DB_FILE = "db";
+
+export interface RefreshReport {
+  id: string;
+  indexUrl: string;
+  packages: number;
+  /** Package names new to the repository, whose id changed, and gone from it. */
+  added: string[];
+  updated: string[];
+  removed: string[];
+}
+
+export async function indexUrlOf(repository: Repository): Promise<string> {
+  const { source } = repository;
+  if (source.kind === "direct") return source.uri;
+  const url = rootIndexUrl(source);
+  return indexUrlFromRoot(parseRootIndex(await fetchText(url), url), source, url);
+}
+
+/** The packages of a `stone.index` file, keyed by their package hash. */
+export function readIndex(file: string, label = file): PackageEntry[] {
+  const reader = StoneReader.open(file);
+  try {
+    if (reader.header.fileType !== FileType.Repository) {
+      throw new MossError("INDEX_NOT_REPOSITORY", `${label} is a ${fileTypeName(reader.header.fileType)} stone, not a repository index`);
+    }
+    return reader.records().metas.map((records, i) => {
+      const meta = packageFromMeta(records, { file: label, payload: `payload ${i}` });
+      if (!meta.hash) throw new MossError("INDEX_MISSING_HASH", `${label}: ${meta.name}: Missing metadata field: PackageHash`);
+      return { id: meta.hash, meta };
+    });
+  } finally {
+    reader.close();
+  }
+}
+
+export async function refreshRepository(repoRoot: string, repository: Repository): Promise<RefreshReport> {
+  const dir = repositoryDir(repoRoot, repository);
+  fs.mkdirSync(dir, { recursive: true });
+  const indexUrl = await indexUrlOf(repository);
+  let entries: PackageEntry[] = [];
+  await downloadFile(indexUrl, path.join(dir, INDEX_FILE), (part) => {
+    entries = readIndex(part, indexUrl);
+  });
+  if (repository.source.kind === "root-index") writeFileAtomic(path.join(dir, INDEX_URI_FILE), indexUrl);
+  const db = MetaDb.open(path.join(dir, DB_FILE));
+  try {
+    const before = new Map(db.all().map((p) => [p.name, p.id]));
+    db.replaceAll(entries);
+    const after = new Map(entries.map((e) => [e.meta.name, e.id]));
+    const sorted = (names: Iterable<string>) => [...names].sort();
+    return {
+      id: repository.id,
+      indexUrl,
+      packages: entries.length,
+      added: sorted([...after.keys()].filter((name) => !before.has(name))),
+      updated: sorted([...after].filter(([name, id]) => before.has(name) && before.get(name) !== id).map(([name]) => name)),
+      removed: sorted([...before.keys()].filter((name) => !after.has(name))),
+    };
+  } finally {
+    db.close();
+  }
+}

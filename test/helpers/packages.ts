@@ -1,0 +1,32 @@
+/** Small package stones made in a test (metadata, and optionally a few files): for indexes and resolution. */
+import path from "node:path";
+import { FileType, metaRecordsFor, parseDependency, writeStone } from "../../src/stone/index.ts";
+
+export interface TinyPackage {
+  name: string;
+  version?: string;
+  release?: number;
+  buildRelease?: number;
+  summary?: string;
+  depends?: string[];
+  provides?: string[];
+  conflicts?: string[];
+}
+
+/** Writes `<dir>/<file>` (default `<name>-<version>-<release>-<build>-x86_64.stone`); its path. */
+export async function tinyStone(dir: string, pkg: TinyPackage, file?: string): Promise<string> {
+  const version = pkg.version ?? "1.0";
+  const release = pkg.release ?? 1;
+  const buildRelease = pkg.buildRelease ?? 1;
+  const out = path.join(dir, file ?? `${pkg.name}-${version}-${release}-${buildRelease}-x86_64.stone`);
+  const records = metaRecordsFor({
+    name: pkg.name, version, release, buildRelease, architecture: "x86_64",
+    summary: pkg.summary ?? `the ${pkg.name} package`, description: `${pkg.name}, made by a test`, sourceId: pkg.name, homepage: "https://example.org",
+    licenses: ["MIT"],
+    dependencies: (pkg.depends ?? []).map((d) => parseDependency(d)),
+    providers: (pkg.provides ?? []).map((d) => parseDependency(d)),
+    conflicts: (pkg.conflicts ?? []).map((d) => parseDependency(d)),
+  });
+  await writeStone(out, { fileType: FileType.Binary, metas: [records] });
+  return out;
+}
