@@ -54,13 +54,23 @@ export class RepositoryManager {
     return repository;
   }
 
-  /** Saves `/etc/moss/repo.d/<id>.kdl` (replacing it), then refreshes the repository. */
+  /**
+   * Saves `/etc/moss/repo.d/<id>.kdl` (replacing it), then refreshes the repository. A repository
+   * that cannot be reached yet stays added, and the error says so.
+   */
   async add(repository: Repository): Promise<RefreshReport> {
     this.refuseWithModel("add");
     repository.file = await saveRepository(this.opts.root, repository);
     this.repositories.set(repository.id, repository);
     this.ensureDir(repository);
-    return refreshRepository(this.opts.repoDir, repository);
+    try {
+      return await refreshRepository(this.opts.repoDir, repository);
+    } catch (error) {
+      throw new RepositoryError(
+        "REFRESH_FAILED",
+        `${repository.id} was added, but refreshing it failed: ${(error as Error).message} (\`moss repo update ${repository.id}\` tries again)`,
+      );
+    }
   }
 
   /**

@@ -30,6 +30,18 @@ export function moss(args: string[], opts: { cwd?: string; env?: Record<string, 
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * `moss` without blocking the test's event loop: for tests whose HTTP server runs in the test
+ * process itself (a spawnSync would keep it from answering).
+ */
+export async function mossAsync(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+  const child = Bun.spawn([ensureBinary(), ...args], {
+    cwd: opts.cwd, env: { ...process.env, NO_COLOR: "1", ...opts.env }, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 60_000,
+  });
+  const [stdout, stderr, status] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  return { status, stdout, stderr };
+}
+
 export function tempDir(prefix = "moss-test-"): string {
   return fs.mkdtempSync(path.join(fs.realpathSync(require("node:os").tmpdir()), prefix));
 }

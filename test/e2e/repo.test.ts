@@ -1,0 +1,227 @@
+/**
+ * `moss repo` and `moss index` with the real binary, against a repository served over HTTP on
+ * 127.0.0.1 by the test (and over file://): adding, listing, refreshing with a report of what
+ * changed, disabling, removing, root-index sources, and failures that leave everything as it was.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { MetaDb } from "../../src/db/index.ts";
+import { repositoryKey } from "../../src/repository/identity.ts";
+import { repositoryFromFields } from "../../src/repository/config.ts";
+import { readIndex } from "../../src/repository/refresh.ts";
+import { moss, mossAsync, tempDir } from "../helpers/moss.ts";
+import { serveDirectory, type RepoServer } from "../helpers/http-repo.ts";
+import { tinyStone } from "../helpers/packages.ts";
+
+const work = tempDir("moss-repo-");
+const published = path.join(work, "published");
+let server: RepoServer;
+
+beforeAll(async () => {
+  fs.mkdirSync(path.join(published, "pool"), { recursive: true });
+  await tinyStone(path.join(published, "pool"), { name: "alpha", depends: ["soname(libbeta.so.1(x86_64))"] });
+  await tinyStone(path.join(published, "pool"), { name: "beta", provides: ["soname(libbeta.so.1(x86_64))"] });
+  await tinyStone(path.join(published, "pool"), { name: "gamma" });
+  expect(moss(["index", published]).status).toBe(0);
+  server = serveDirectory(published);
+});
+afterAll(async () => {
+  await server.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+function root(name: string): string {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** The repository's DB rows, by name → id. */
+function repoRows(rootDir: string, fields: Record<string, unknown>): Map<string, string> {
+  const key = repositoryKey(repositoryFromFields("x", { priority: 0, ...fields }));
+  const db = MetaDb.open(path.join(rootDir, ".moss", "repo", key, "db"), { readonly: true });
+  try {
+    return new Map(db.all().map((p) => [p.name, p.id]));
+  } finally {
+    db.close();
+  }
+}
+
+describe("moss index", () => {
+  test("one package per name, sorted, each with its SHA-256, size and path relative to the index", () => {
+    const entries = readIndex(path.join(published, "stone.index"));
+    expect(entries.map((e) => e.meta.name)).toEqual(["alpha", "beta", "gamma"]);
+    for (const { id, meta } of entries) {
+      const file = path.join(published, meta.uri!);
+      expect(meta.uri).toStartWith("pool/");
+      expect(id).toBe(new Bun.CryptoHasher("sha256").update(fs.readFileSync(file)).digest("hex"));
+      expect(meta.downloadSize).toBe(fs.statSync(file).size);
+    }
+  });
+
+  test("the higher release wins; two files of one release are an error naming both; -o writes elsewhere", async () => {
+    const dir = root("index-releases");
+    await tinyStone(dir, { name: "delta", release: 1 });
+    await tinyStone(dir, { name: "delta", release: 3 });
+    const out = root("index-out");
+    const ok = moss(["index", "-o", out, dir]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain(`Index file written to "${path.join(out, "stone.index")}"`);
+    const [delta] = readIndex(path.join(out, "stone.index"));
+    expect(delta!.meta.release).toBe(3);
+    expect(delta!.meta.uri).toBe(`../index-releases/delta-1.0-3-1-x86_64.stone`);
+
+    await tinyStone(dir, { name: "delta", release: 3 }, "copy-of-delta.stone");
+    const twice = moss(["index", dir]);
+    expect(twice.status).toBe(1);
+    expect(twice.stdout).toContain("package delta has two files with the same release 3");
+    expect(fs.existsSync(path.join(dir, "stone.index"))).toBe(false);
+  });
+
+  test("a second run hashes only the files that changed since the previous index", async () => {
+    const dir = root("index-incremental");
+    await tinyStone(dir, { name: "one" });
+    await tinyStone(dir, { name: "two" });
+    expect(moss(["index", dir]).stdout).not.toContain("(unchanged)");
+    await Bun.sleep(20);
+    await tinyStone(dir, { name: "two", summary: "rebuilt" });
+    const again = moss(["index", dir]);
+    expect(again.stdout).toContain("Indexed one-1.0-1-1-x86_64.stone (unchanged)");
+    expect(again.stdout).toContain("Indexed two-1.0-1-1-x86_64.stone\n");
+    const two = readIndex(path.join(dir, "stone.index")).find((e) => e.meta.name === "two")!;
+    expect(two.meta.summary).toBe("rebuilt");
+    expect(two.id).toBe(new Bun.CryptoHasher("sha256").update(fs.readFileSync(path.join(dir, "two-1.0-1-1-x86_64.stone"))).digest("hex"));
+  });
+});
+
+describe("moss repo over HTTP", () => {
+  const rootDir = path.join(work, "root-http");
+  const uri = () => `${server.url}stone.index`;
+
+  test("add saves repo.d/<id>.kdl and fills the repository's DB from the index", async () => {
+    fs.mkdirSync(rootDir, { recursive: true });
+    const added = await mossAsync(["-D", rootDir, "repo", "add", "test", uri(), "-c", "a test repository", "-p", "10"]);
+    expect(added.stdout).toBe("test added\n");
+    expect(added.status).toBe(0);
+    expect(fs.readFileSync(path.join(rootDir, "etc/moss/repo.d/test.kdl"), "utf8")).toBe(
+      `test {\n    description "a test repository"\n    uri "${uri()}"\n    priority 10\n    active #true\n}\n`,
+    );
+    expect([...repoRows(rootDir, { uri: uri() }).keys()].sort()).toEqual(["alpha", "beta", "gamma"]);
+  });
+
+  test("list shows every repository, highest priority first, disabled ones marked", async () => {
+    expect((await mossAsync(["-D", rootDir, "repo", "add", "low", `file://${published}/stone.index`, "-p", "1"])).status).toBe(0);
+    expect((await mossAsync(["-D", rootDir, "repo", "disable", "low"])).stdout).toBe("low disabled\n");
+    const list = await mossAsync(["-D", rootDir, "repo", "list"]);
+    expect(list.stdout).toBe(` - test = ${uri()} [10]\n - low = file://${published}/stone.index [1] (disabled)\n`);
+    const json = JSON.parse((await mossAsync(["-D", rootDir, "repo", "list", "--json"])).stdout);
+    expect(json.map((r: { id: string; active: boolean }) => [r.id, r.active])).toEqual([["test", true], ["low", false]]);
+  });
+
+  test("update reports what changed in the index: new, updated and removed packages", async () => {
+    const unchanged = await mossAsync(["-D", rootDir, "repo", "update"]);
+    expect(unchanged.stdout).toBe("Refreshed test (3 packages: 0 new, 0 updated, 0 removed)\n");
+    // A new package, a new release of beta, gamma gone.
+    await tinyStone(path.join(published, "pool"), { name: "epsilon" });
+    await tinyStone(path.join(published, "pool"), { name: "beta", release: 2, provides: ["soname(libbeta.so.1(x86_64))"] });
+    fs.rmSync(path.join(published, "pool", "gamma-1.0-1-1-x86_64.stone"));
+    expect((await mossAsync(["index", published])).status).toBe(0);
+    const changed = await mossAsync(["-D", rootDir, "repo", "update", "--json"]);
+    expect(changed.status).toBe(0);
+    const [report] = JSON.parse(changed.stdout).refreshed;
+    expect(report).toMatchObject({ id: "test", packages: 3, added: ["epsilon"], updated: ["beta"], removed: ["gamma"] });
+    expect([...repoRows(rootDir, { uri: uri() }).keys()].sort()).toEqual(["alpha", "beta", "epsilon"]);
+  });
+
+  test("a failing refresh (server error, missing index, bad index) names the URL and keeps the previous DB", async () => {
+    const before = repoRows(rootDir, { uri: uri() });
+    for (const [status, said] of [[500, "500"], [404, "404"]] as const) {
+      server.failures.set("/stone.index", status);
+      const failed = await mossAsync(["-D", rootDir, "repo", "update", "test"]);
+      server.failures.delete("/stone.index");
+      expect(failed.status).toBe(1);
+      expect(failed.stdout).toContain(`Error: refreshing test: GET ${uri()}: ${said}`);
+      expect(repoRows(rootDir, { uri: uri() })).toEqual(before);
+    }
+    const index = path.join(published, "stone.index");
+    const good = fs.readFileSync(index);
+    fs.writeFileSync(index, "this is not a stone");
+    const bad = await mossAsync(["-D", rootDir, "repo", "update", "test"]);
+    fs.writeFileSync(index, good);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain("Error: refreshing test:");
+    expect(repoRows(rootDir, { uri: uri() })).toEqual(before);
+  });
+
+  test("a server that is down is a one-line error; the repository stays added", async () => {
+    const other = serveDirectory(published);
+    const url = `${other.url}stone.index`;
+    await other.stop();
+    const dir = root("root-down");
+    const added = await mossAsync(["-D", dir, "repo", "add", "down", url]);
+    expect(added.status).toBe(1);
+    expect(added.stdout).toBe(`Error: down was added, but refreshing it failed: GET ${url}: connection refused (\`moss repo update down\` tries again)\n`);
+    expect(fs.existsSync(path.join(dir, "etc/moss/repo.d/down.kdl"))).toBe(true);
+  });
+
+  test("enable, and remove deletes the repository's directory and file", async () => {
+    expect((await mossAsync(["-D", rootDir, "repo", "enable", "low"])).stdout).toBe("low enabled\n");
+    const key = repositoryKey(repositoryFromFields("low", { uri: `file://${published}/stone.index`, priority: 1 }));
+    expect(fs.existsSync(path.join(rootDir, ".moss/repo", key, "db"))).toBe(true);
+    expect((await mossAsync(["-D", rootDir, "repo", "remove", "low"])).stdout).toBe("low removed\n");
+    expect(fs.existsSync(path.join(rootDir, ".moss/repo", key))).toBe(false);
+    expect(fs.existsSync(path.join(rootDir, "etc/moss/repo.d/low.kdl"))).toBe(false);
+    const unknown = await mossAsync(["-D", rootDir, "repo", "remove", "low"]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stdout).toBe("Error: low not found\n");
+  });
+
+  test("a repository defined in another file is not reported removed while its file stays", async () => {
+    const dir = root("root-vendor");
+    fs.mkdirSync(path.join(dir, "usr/share/moss"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "usr/share/moss/repo.yaml"), `vendor:\n  uri: ${uri()}\n  priority: 0\n`);
+    const refused = await mossAsync(["-D", dir, "repo", "remove", "vendor"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toContain("vendor is defined in");
+    expect((await mossAsync(["-D", dir, "repo", "list"])).stdout).toContain(" - vendor = ");
+  });
+
+  test("with a system model, only list and update are allowed", async () => {
+    const dir = root("root-model");
+    fs.mkdirSync(path.join(dir, "etc/moss"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "etc/moss/system-model.kdl"), "");
+    const refused = await mossAsync(["-D", dir, "repo", "add", "x", uri()]);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toContain("`moss repo add` is not allowed with system-model enabled");
+    expect(fs.existsSync(path.join(dir, "etc/moss/repo.d"))).toBe(false);
+  });
+});
+
+describe("a root-index repository", () => {
+  test("the version leads through moss-root-index.json to the history's index; index-uri records it", async () => {
+    const base = path.join(work, "root-index-site");
+    const history = path.join(base, "main", "history", "7", "x86_64");
+    fs.mkdirSync(history, { recursive: true });
+    fs.cpSync(path.join(published, "pool"), path.join(history, "pool"), { recursive: true });
+    expect((await mossAsync(["index", history])).status).toBe(0);
+    fs.writeFileSync(path.join(base, "main", "moss-root-index.json"), JSON.stringify({
+      formats: { v0: {} }, streams: { unstable: { format: "v0", history: "7" } }, tags: {}, history: { "7": { format: "v0" } },
+    }));
+    const site = serveDirectory(base);
+    try {
+      const dir = root("root-rootindex");
+      const added = await mossAsync(["-D", dir, "repo", "add", "unstable", site.url, "--root-index", "version=stream/unstable"]);
+      expect(added.stdout).toBe("unstable added\n");
+      const fields = { "base-uri": site.url, version: "stream/unstable" };
+      expect([...repoRows(dir, fields).keys()].sort()).toEqual(["alpha", "beta", "epsilon"]);
+      const key = repositoryKey(repositoryFromFields("x", { priority: 0, ...fields }));
+      expect(fs.readFileSync(path.join(dir, ".moss/repo", key, "index-uri"), "utf8")).toBe(`${site.url}main/history/7/x86_64/stone.index`);
+      expect((await mossAsync(["-D", dir, "repo", "list"])).stdout).toBe(` - unstable = (base-uri=${site.url}, channel=main, version=stream/unstable, arch=x86_64) [0]\n`);
+      const badKey = await mossAsync(["-D", dir, "repo", "add", "bad", site.url, "--root-index", "stream=x"]);
+      expect(badKey.stdout).toBe("Error: unknown key: stream\n");
+    } finally {
+      void site.stop();
+    }
+  });
+});
