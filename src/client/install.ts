@@ -1,7 +1,8 @@
 /**
  * `moss install` (spec §4.2), with what Rust cannot do: local `.stone` files install directly
- * (spec §9 #34). Names and providers resolve among the given files and the installed set;
- * repositories join the same transaction in a later issue.
+ * (spec §9 #34). Names and providers resolve among the installed set (preferred), the given
+ * files, then the enabled repositories by priority; repository packages are fetched into the
+ * download cache before they are unpacked.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -17,6 +18,10 @@ import { buildVfs } from "../vfs/index.ts";
 import { faultPoint } from "../transaction/faults.ts";
 import { profileMark } from "../transaction/profile.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
+import { repositorySources } from "../registry/repositories.ts";
+import { RepositoryManager } from "../repository/manager.ts";
+import { err } from "../ui/output.ts";
+import { fetchPackages, type FetchHooks } from "./fetch.ts";
 import { installedSource, isStonePath, readLocalStone } from "./packages.ts";
 import type { Session } from "./session.ts";
 
@@ -43,7 +48,17 @@ export async function planInstall(session: Session, args: string[]): Promise<Ins
     }
     if (!same) local.push(candidate);
   }
-  const available = new CandidateSource("local", local);
+  const { installation } = session;
+  const manager = await RepositoryManager.open({ root: installation.root, repoDir: installation.repoDir, warn: (m) => err(`Warning: ${m}`), create: installation.mutable });
+  // Local files first: naming a file is asking for exactly that package.
+  const sources = [new CandidateSource("local", local), ...repositorySources(manager)];
+  const firstProviding = (provider: string) => {
+    for (const source of sources) {
+      const pick = source.providing(provider)[0];
+      if (pick) return pick;
+    }
+    return undefined;
+  };
 
   const requestedIds = new Set<string>();
   const alreadyInstalled: Candidate[] = [];
@@ -54,7 +69,7 @@ export async function planInstall(session: Session, args: string[]): Promise<Ins
       continue;
     }
     const provider = providerText(arg);
-    const pick = available.providing(provider)[0];
+    const pick = firstProviding(provider);
     if (pick) requestedIds.add(pick.id);
     else {
       const present = installed.providing(provider)[0];
@@ -63,7 +78,7 @@ export async function planInstall(session: Session, args: string[]): Promise<Ins
     }
   }
 
-  const transaction = new Transaction([installed, available]);
+  const transaction = new Transaction([installed, ...sources]);
   transaction.add(requestedIds);
   const resolved = transaction.finalize();
   // Against everything the new state will hold, not only what this transaction brought in.
@@ -80,13 +95,14 @@ export async function planInstall(session: Session, args: string[]): Promise<Ins
   return { resolved: sortByName(resolved), missing, alreadyInstalled: dedupeByName(alreadyInstalled), requestedIds, installed };
 }
 
-export interface InstallHooks {
+export interface InstallHooks extends FetchHooks {
   onCached?: (candidate: Candidate, result: { written: number; reused: number }) => void;
   onBlitProgress?: (done: number, total: number) => void;
 }
 
 /** Cache every missing package into the store and databases, then build and activate the new state. */
 export async function applyInstall(session: Session, plan: InstallPlan, hooks: InstallHooks = {}): Promise<NewStateResult> {
+  await fetchPackages(session.installation.cacheDir, plan.missing, hooks);
   await cachePackages(session, plan.missing, hooks);
   faultPoint("cached");
   const previous = plan.installed.all().map((c) => ({ packageId: c.id, explicit: c.explicit ?? false, reason: null }));
@@ -112,7 +128,9 @@ export async function applyEphemeral(session: Session, plan: InstallPlan, dir: s
     if (fs.readdirSync(target).length > 0) throw new MossError("EPHEMERAL_NOT_EMPTY", `--to ${dir} is not empty: give an empty or missing directory`);
   }
   const installedIds = new Set(plan.installed.all().map((c) => c.id));
-  await cachePackages(session, plan.resolved.filter((c) => !installedIds.has(c.id)), hooks);
+  const toCache = plan.resolved.filter((c) => !installedIds.has(c.id));
+  await fetchPackages(installation.cacheDir, toCache, hooks);
+  await cachePackages(session, toCache, hooks);
   const vfs = buildVfs(session.dbs.layout.entries(plan.resolved.map((c) => c.id)), {
     describe: (id) => plan.resolved.find((c) => c.id === id)?.meta.name ?? id,
   });

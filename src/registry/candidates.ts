@@ -13,8 +13,10 @@ export interface Candidate {
   id: string;
   meta: PackageMeta;
   source: SourceKind;
-  /** A local `.stone` file this candidate is read from. */
+  /** A local `.stone` file this candidate is read from (for a repository package: once downloaded). */
   path?: string;
+  /** Repository packages: the repository's id. */
+  repository?: string;
   /** Installed only: the user asked for it. */
   explicit?: boolean;
 }

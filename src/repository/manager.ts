@@ -28,6 +28,8 @@ export interface RepositoryManagerOptions {
   /** `/.moss/repo` of the root. */
   repoDir: string;
   warn: (message: string) => void;
+  /** Give every configured repository its directory and DB (not on a read-only root). Default true. */
+  create?: boolean;
 }
 
 export class RepositoryManager {
@@ -35,7 +37,7 @@ export class RepositoryManager {
 
   static async open(opts: RepositoryManagerOptions): Promise<RepositoryManager> {
     const manager = new RepositoryManager(opts, await loadRepositories(opts.root, opts.warn));
-    for (const repository of manager.repositories.values()) manager.ensureDir(repository);
+    if (opts.create !== false) for (const repository of manager.repositories.values()) manager.ensureDir(repository);
     return manager;
   }
 

@@ -1,0 +1,79 @@
+/**
+ * Getting repository packages into the download cache (spec §3.5): up to 8 at once, each checked
+ * against its index's size and SHA-256 before it is renamed into place (Rust renames first and
+ * keeps a bad file), and a package already in the cache with the right hash is not fetched again.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { MossError } from "../errors.ts";
+import { sha256File } from "../hash/sha256.ts";
+import { downloadFile } from "../net/download.ts";
+import type { Candidate } from "../registry/candidates.ts";
+import { downloadPath } from "../store/index.ts";
+
+export const DOWNLOAD_CONCURRENCY = 8;
+
+export class FetchError extends MossError {
+  constructor(code: string, message: string) {
+    super(code, message);
+    this.name = "FetchError";
+  }
+}
+
+export interface FetchHooks {
+  onFetched?: (candidate: Candidate, outcome: { cached: boolean; bytes: number }) => void;
+}
+
+/** Checks a whole downloaded file against the index: size first (cheap), then SHA-256. */
+function verify(candidate: Candidate, file: string): void {
+  const { meta } = candidate;
+  const size = fs.statSync(file).size;
+  if (meta.downloadSize !== undefined && size !== meta.downloadSize) {
+    throw new FetchError("STONE_SIZE_MISMATCH", `${meta.name}: ${meta.uri} is ${size} bytes, the index says ${meta.downloadSize}`);
+  }
+  const actual = sha256File(file);
+  if (actual !== meta.hash) throw new FetchError("STONE_HASH_MISMATCH", `Binary stone hash mismatch for ${meta.name}: expected ${meta.hash}, got ${actual}`);
+}
+
+async function fetchOne(cacheDir: string, candidate: Candidate, hooks: FetchHooks): Promise<void> {
+  const { meta } = candidate;
+  if (!meta.uri) throw new FetchError("MISSING_URL", `${meta.name}: missing URL`);
+  if (!meta.hash) throw new FetchError("MISSING_HASH", `${meta.name}: missing hash`);
+  const dest = downloadPath(cacheDir, meta.hash);
+  if (fs.existsSync(dest)) {
+    try {
+      verify(candidate, dest);
+      candidate.path = dest;
+      hooks.onFetched?.(candidate, { cached: true, bytes: 0 });
+      return;
+    } catch {
+      // a damaged or foreign file: fetched again below
+    }
+  }
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  const bytes = await downloadFile(meta.uri, dest, (part) => verify(candidate, part));
+  candidate.path = dest;
+  hooks.onFetched?.(candidate, { cached: false, bytes });
+}
+
+/**
+ * Every repository package among `candidates` into the download cache; each gets its `path`.
+ * The first failure stops the batch once the downloads under way end; what is cached stays.
+ */
+export async function fetchPackages(cacheDir: string, candidates: Candidate[], hooks: FetchHooks = {}): Promise<void> {
+  const queue = candidates.filter((c) => c.source === "repository" && c.path === undefined);
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < queue.length) {
+      const candidate = queue[next++]!;
+      try {
+        await fetchOne(cacheDir, candidate, hooks);
+      } catch (error) {
+        failed ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, queue.length) }, worker));
+  if (failed !== undefined) throw failed;
+}

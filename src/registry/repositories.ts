@@ -1,0 +1,44 @@
+/**
+ * The enabled repositories as candidate sources (spec §8.1): one per repository, highest priority
+ * first (then by id), each package known by its package hash with its URI made absolute against
+ * the URL its index was fetched from. A root-index repository whose index URL was never resolved
+ * (never refreshed) offers nothing.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { MetaDb } from "../db/index.ts";
+import type { Repository } from "../repository/config.ts";
+import type { RepositoryManager } from "../repository/manager.ts";
+import { DB_FILE, INDEX_URI_FILE } from "../repository/refresh.ts";
+import { CandidateSource, type Candidate } from "./candidates.ts";
+
+/** The URL the repository's package URIs are relative to, if it has been refreshed. */
+export function indexUrlFor(manager: RepositoryManager, repository: Repository): string | undefined {
+  if (repository.source.kind === "direct") return repository.source.uri;
+  try {
+    return fs.readFileSync(path.join(manager.dirOf(repository), INDEX_URI_FILE), "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function repositorySources(manager: RepositoryManager): CandidateSource[] {
+  return manager.list().filter((r) => r.active).map((repository) => {
+    const base = indexUrlFor(manager, repository);
+    const candidates: Candidate[] = [];
+    const dbFile = path.join(manager.dirOf(repository), DB_FILE);
+    if (base !== undefined && fs.existsSync(dbFile)) {
+      const db = MetaDb.open(dbFile, { readonly: true });
+      try {
+        for (const pkg of db.all()) {
+          const { id, ...meta } = pkg;
+          const uri = meta.uri === undefined ? undefined : new URL(meta.uri, base).href;
+          candidates.push({ id, meta: { ...meta, uri }, source: "repository", repository: repository.id });
+        }
+      } finally {
+        db.close();
+      }
+    }
+    return new CandidateSource("repository", candidates);
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * `moss install` from a repository served over HTTP on 127.0.0.1: names and providers resolve
+ * through the repository, dependencies come along, every `.stone` is fetched once into the
+ * download cache and checked against the index before use, and a bad download changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { downloadPath } from "../../src/store/index.ts";
+import { mossAsync, moss, tempDir } from "../helpers/moss.ts";
+import { serveDirectory, type RepoServer } from "../helpers/http-repo.ts";
+import { distro, readStateId, snapshot, type Distro } from "../helpers/roots.ts";
+
+const work = tempDir("moss-repo-install-");
+let packages: Distro;
+let server: RepoServer;
+
+beforeAll(async () => {
+  packages = await distro(path.join(work, "distro"));
+  const indexed = moss(["index", packages.dir]);
+  if (indexed.status !== 0) throw new Error(indexed.stdout);
+  server = serveDirectory(packages.dir);
+}, 120_000);
+afterAll(async () => {
+  await server.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+async function rootWithRepository(name: string): Promise<string> {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const added = await mossAsync(["-D", dir, "repo", "add", "test", `${server.url}stone.index`]);
+  if (added.status !== 0) throw new Error(added.stdout);
+  return dir;
+}
+
+describe("install from a repository", () => {
+  test("a name brings its dependencies, fetched once each, and gives the same tree as installing the files", async () => {
+    const dir = await rootWithRepository("from-repo");
+    const before = server.bytesSent;
+    const result = await mossAsync(["-D", dir, "-y", "install", "mixnek"]);
+    expect(result.status).toBe(0);
+    const closure = packages.closure("mixnek");
+    for (const file of closure) expect(result.stdout).toContain(`Installed ${packages.manifest.packages.find((p) => file.endsWith(p.fileName))!.name}`);
+    // Exactly the closure's bytes went over the wire, and each sits in the download cache.
+    expect(server.bytesSent - before).toBe(closure.reduce((sum, file) => sum + fs.statSync(file).size, 0));
+    for (const file of closure) {
+      const sha = packages.manifest.packages.find((p) => file.endsWith(p.fileName))!.sha256;
+      expect(fs.readFileSync(downloadPath(path.join(dir, ".moss", "cache"), sha)).equals(fs.readFileSync(file))).toBe(true);
+    }
+    const local = path.join(work, "from-files");
+    fs.mkdirSync(local);
+    expect(moss(["-D", local, "-y", "install", ...closure]).status).toBe(0);
+    expect(snapshot(path.join(dir, "usr"))).toEqual(snapshot(path.join(local, "usr")));
+  }, 120_000);
+
+  test("a package whose bytes do not match the index fails the install, and nothing changes", async () => {
+    const dir = await rootWithRepository("tampered");
+    const victim = packages.manifest.packages.find((p) => p.name === "mixnek")!;
+    const file = path.join(packages.dir, victim.fileName);
+    const good = fs.readFileSync(file);
+    const bad = Buffer.from(good);
+    bad[bad.length - 1]! ^= 0xff;
+    fs.writeFileSync(file, bad);
+    try {
+      const result = await mossAsync(["-D", dir, "-y", "install", "mixnek"]);
+      expect(result.status).toBe(1);
+      expect(result.stdout).toContain(`Binary stone hash mismatch for mixnek: expected ${victim.sha256}`);
+    } finally {
+      fs.writeFileSync(file, good);
+    }
+    expect(fs.existsSync(path.join(dir, "usr", ".stateID"))).toBe(false);
+    expect(fs.existsSync(downloadPath(path.join(dir, ".moss", "cache"), victim.sha256))).toBe(false);
+  }, 120_000);
+
+  test("a server error on one package is a one-line error naming its URL; the active state stays", async () => {
+    const dir = await rootWithRepository("server-error");
+    expect((await mossAsync(["-D", dir, "-y", "install", ...packages.closure("stasta")])).status).toBe(0);
+    const victim = packages.manifest.packages.find((p) => p.name === "mixnek")!;
+    server.failures.set(`/${victim.fileName}`, 500);
+    try {
+      const result = await mossAsync(["-D", dir, "-y", "install", "mixnek"]);
+      expect(result.status).toBe(1);
+      expect(result.stdout).toContain(`Error: GET ${server.url}${victim.fileName}: 500`);
+    } finally {
+      server.failures.clear();
+    }
+    expect(readStateId(dir)).toBe("1");
+  }, 120_000);
+});
