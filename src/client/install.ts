@@ -18,11 +18,9 @@ import { buildVfs } from "../vfs/index.ts";
 import { faultPoint } from "../transaction/faults.ts";
 import { profileMark } from "../transaction/profile.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
-import { repositorySources } from "../registry/repositories.ts";
-import { RepositoryManager } from "../repository/manager.ts";
-import { err } from "../ui/output.ts";
 import { fetchPackages, type FetchHooks } from "./fetch.ts";
 import { installedSource, isStonePath, readLocalStone } from "./packages.ts";
+import { availableSources } from "./repositories.ts";
 import type { Session } from "./session.ts";
 
 export interface InstallPlan {
@@ -48,10 +46,8 @@ export async function planInstall(session: Session, args: string[]): Promise<Ins
     }
     if (!same) local.push(candidate);
   }
-  const { installation } = session;
-  const manager = await RepositoryManager.open({ root: installation.root, repoDir: installation.repoDir, warn: (m) => err(`Warning: ${m}`), create: installation.mutable });
   // Local files first: naming a file is asking for exactly that package.
-  const sources = [new CandidateSource("local", local), ...repositorySources(manager)];
+  const sources = [new CandidateSource("local", local), ...(await availableSources(session))];
   const firstProviding = (provider: string) => {
     for (const source of sources) {
       const pick = source.providing(provider)[0];
@@ -116,11 +112,11 @@ export async function applyInstall(session: Session, plan: InstallPlan, hooks: I
 }
 
 /**
- * `install --to DIR` (spec §3.20): the resolved packages blitted into DIR as a root of its own,
+ * `install --to DIR` and `sync --to DIR` (spec §3.20): the resolved packages blitted into DIR as a root of its own,
  * with the host's content store and databases as the cache. No state, no swap, no archive. Rust
  * deletes DIR first; we refuse a DIR that is not empty rather than delete what is in it.
  */
-export async function applyEphemeral(session: Session, plan: InstallPlan, dir: string, hooks: InstallHooks = {}): Promise<BlitSummary> {
+export async function applyEphemeral(session: Session, plan: Pick<InstallPlan, "resolved" | "installed">, dir: string, hooks: InstallHooks = {}): Promise<BlitSummary> {
   const target = path.resolve(dir);
   const { installation } = session;
   if (fs.existsSync(target)) {

@@ -1,0 +1,77 @@
+import type { Candidate } from "../registry/candidates.ts";
+import { applyEphemeral } from "../client/install.ts";
+import { availableSources, openRepositories } from "../client/repositories.ts";
+import { applySync, hasChanges, planSync, type SyncPlan } from "../client/sync.ts";
+import { MossError } from "../errors.ts";
+import { packageColumns } from "../ui/columns.ts";
+import { confirmOrCancel } from "../ui/confirm.ts";
+import { json, out } from "../ui/output.ts";
+import { createProgress } from "../ui/progress.ts";
+import { mossCommand } from "./command.ts";
+import { blitSummary } from "./format.ts";
+import { withSession } from "./session.ts";
+
+const row = (c: Candidate) => ({ id: c.id, name: c.meta.name, version: c.meta.version, release: c.meta.release });
+const item = (c: Candidate) => ({ name: c.meta.name, version: c.meta.version, release: c.meta.release });
+
+function planJson(plan: SyncPlan) {
+  return {
+    add: plan.added.map(row),
+    update: plan.updated.map(({ from, to }) => ({ name: to.meta.name, from: row(from), to: row(to) })),
+    remove: plan.removed.map(row),
+  };
+}
+
+function printPlan(plan: SyncPlan): void {
+  if (plan.added.length > 0) out(`The following packages will be added: \n\n${packageColumns(plan.added.map(item))}\n`);
+  if (plan.updated.length > 0) {
+    const items = plan.updated.map(({ from, to }) => ({ name: to.meta.name, version: `${from.meta.version}-${from.meta.release} -> ${to.meta.version}`, release: to.meta.release }));
+    out(`The following packages will be updated: \n\n${packageColumns(items)}\n`);
+  }
+  if (plan.removed.length > 0) out(`The following orphaned packages will be removed: \n\n${packageColumns(plan.removed.map(item))}\n`);
+}
+
+export default mossCommand({
+  meta: { name: "sync", description: "Sync package selections with candidates from the highest priority repository" },
+  args: {
+    update: { type: "boolean", alias: "u", description: "Update repositories before syncing" },
+    to: { type: "string", description: "Blit this sync to the provided directory instead of the root" },
+    "dry-run": { type: "boolean", description: "Show what would be synced and stop" },
+    json: { type: "boolean", description: "Print one JSON document describing the result" },
+  },
+  async run(args, globals) {
+    const write = !args["dry-run"] || Boolean(args.update);
+    await withSession(globals, write, async (session) => {
+      const refreshed = [];
+      if (args.update) {
+        const { reports, failures } = await (await openRepositories(session)).update();
+        for (const report of reports) {
+          refreshed.push(report);
+          if (!args.json) out(`Refreshed ${report.id}`);
+        }
+        if (failures.length > 0) throw new MossError("REFRESH_FAILED", `refreshing ${failures.map((f) => `${f.id}: ${f.error.message}`).join("; ")}`);
+      }
+      const plan = planSync(session, await availableSources(session));
+      if (args.to) {
+        const packages = plan.final.map(row);
+        if (!args.json) out(`The following package(s) will be installed:\n\n${packageColumns(plan.final.map(item))}\n`);
+        if (args["dry-run"]) return args.json ? json({ dryRun: true, to: args.to, install: packages }) : undefined;
+        await confirmOrCancel("Do you wish to continue?", { yes: globals.yes });
+        const blit = await applyEphemeral(session, { resolved: plan.final, installed: plan.installed }, args.to, { onCached: (c) => !args.json && out(`Installed ${c.meta.name}`) });
+        return args.json ? json({ to: args.to, installed: packages, blit }) : out(`\n${blitSummary(blit.entries, blit.seconds)}`);
+      }
+      if (!hasChanges(plan)) {
+        if (args.json) return json({ ...(args["dry-run"] ? { dryRun: true } : {}), refreshed, ...planJson(plan), state: null });
+        return out("No packages to sync");
+      }
+      if (!args.json) printPlan(plan);
+      if (args["dry-run"]) return args.json ? json({ dryRun: true, refreshed, ...planJson(plan) }) : undefined;
+      await confirmOrCancel("Do you wish to continue?", { yes: globals.yes });
+      const progress = args.json ? undefined : createProgress("Blitting filesystem");
+      const result = await applySync(session, plan, { onCached: (c) => !args.json && out(`Installed ${c.meta.name}`), onBlitProgress: progress?.update });
+      progress?.done();
+      if (args.json) return json({ refreshed, ...planJson(plan), state: result.stateId, previous: result.previous ?? null, blit: result.blit });
+      out(`\n${blitSummary(result.blit.entries, result.blit.seconds)}`);
+    });
+  },
+});

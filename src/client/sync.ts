@@ -1,0 +1,74 @@
+/**
+ * `moss sync` without a system model (spec §4.4): every explicit package moves to the best
+ * package of its name in the enabled repositories (the highest-priority repository wins, so it
+ * may be a downgrade), dependencies are resolved preferring what the repositories offer, and
+ * packages nothing needs any more fall out.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { MossError } from "../errors.ts";
+import type { Candidate, CandidateSource } from "../registry/candidates.ts";
+import { Transaction, findConflicts } from "../registry/transaction.ts";
+import { SYSTEM_MODEL_PATH } from "../repository/manager.ts";
+import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
+import { fetchPackages } from "./fetch.ts";
+import { cachePackages, sortByName, type InstallHooks } from "./install.ts";
+import { installedSource } from "./packages.ts";
+import { bestNamed } from "./repositories.ts";
+import type { Session } from "./session.ts";
+
+export interface SyncPlan {
+  /** Every package of the new state, explicit flags as they will be recorded. */
+  final: Candidate[];
+  added: Candidate[];
+  updated: { from: Candidate; to: Candidate }[];
+  removed: Candidate[];
+  installed: CandidateSource;
+}
+
+export function planSync(session: Session, available: CandidateSource[]): SyncPlan {
+  if (fs.existsSync(path.join(session.installation.root, SYSTEM_MODEL_PATH))) {
+    throw new MossError("SYSTEM_MODEL_UNSUPPORTED", `${path.join(session.installation.root, SYSTEM_MODEL_PATH)} exists, and this moss-ts cannot sync to a system model yet`);
+  }
+  const installed = installedSource(session.installation, session.dbs);
+  const installedIds = new Set(installed.all().map((c) => c.id));
+  const wanted = installed.all().filter((c) => c.explicit).map((c) => {
+    const best = bestNamed(available, c.meta.name);
+    return best && !installedIds.has(best.id) ? best.id : c.id;
+  });
+  // prefer-available: a capability goes to a repository package before an installed one.
+  const transaction = new Transaction([...available, installed]);
+  transaction.add(wanted);
+  const explicitByName = new Map(installed.all().map((c) => [c.meta.name, c.explicit ?? false]));
+  const final = transaction.finalize().map((c) => ({ ...c, explicit: explicitByName.get(c.meta.name) ?? false }));
+  const conflicts = findConflicts(final);
+  if (conflicts.length > 0) throw new MossError("PACKAGE_CONFLICT", `conflicting packages: ${conflicts.join("; ")}`);
+
+  const installedByName = new Map(installed.all().map((c) => [c.meta.name, c]));
+  const finalNames = new Set(final.map((c) => c.meta.name));
+  const synced = sortByName(final.filter((c) => !installedIds.has(c.id)));
+  return {
+    final,
+    added: synced.filter((c) => !installedByName.has(c.meta.name)),
+    updated: synced.filter((c) => installedByName.has(c.meta.name)).map((to) => ({ from: installedByName.get(to.meta.name)!, to })),
+    removed: sortByName(installed.all().filter((c) => !finalNames.has(c.meta.name))),
+    installed,
+  };
+}
+
+export function hasChanges(plan: SyncPlan): boolean {
+  return plan.added.length + plan.updated.length + plan.removed.length > 0;
+}
+
+export async function applySync(session: Session, plan: SyncPlan, hooks: InstallHooks = {}): Promise<NewStateResult> {
+  const installedIds = new Set(plan.installed.all().map((c) => c.id));
+  const synced = plan.final.filter((c) => !installedIds.has(c.id));
+  await fetchPackages(session.installation.cacheDir, synced, hooks);
+  await cachePackages(session, synced, hooks);
+  const names = new Map([...plan.final, ...plan.installed.all()].map((c) => [c.id, `${c.meta.name} (${c.meta.version}-${c.meta.release})`]));
+  return applyNewState(session.installation, session.dbs, plan.final.map((c) => ({ packageId: c.id, explicit: c.explicit ?? false, reason: null })), {
+    summary: "Sync",
+    describe: (id) => names.get(id) ?? id,
+    onBlitProgress: hooks.onBlitProgress,
+  });
+}

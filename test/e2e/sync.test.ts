@@ -1,0 +1,118 @@
+/**
+ * The everyday update, end to end with the real binary against repositories served by the test
+ * (HTTP on 127.0.0.1, and file://): add → install with dependencies → a new release published →
+ * `sync -u` applies exactly the upgrades and drops what nothing needs → `remove` takes orphans;
+ * repository priorities and disabled repositories decide what sync picks.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { openDatabases } from "../../src/db/index.ts";
+import { mossAsync, moss, tempDir } from "../helpers/moss.ts";
+import { serveDirectory, type RepoServer } from "../helpers/http-repo.ts";
+import { tinyStone } from "../helpers/packages.ts";
+import { readStateId } from "../helpers/roots.ts";
+
+const work = tempDir("moss-sync-");
+const main = path.join(work, "main-repo");
+const other = path.join(work, "other-repo");
+const root = path.join(work, "root");
+let server: RepoServer;
+
+/** name → explicit, for the active state's selections. */
+function selections(): Record<string, boolean> {
+  const dbs = openDatabases(path.join(root, ".moss", "db"), { readonly: true });
+  try {
+    const state = dbs.state.get(Number(readStateId(root)))!;
+    const metas = new Map(dbs.install.getMany(state.selections.map((s) => s.packageId)).map((m) => [m.id, m.name]));
+    return Object.fromEntries(state.selections.map((s) => [metas.get(s.packageId)!, s.explicit]).sort());
+  } finally {
+    dbs.close();
+  }
+}
+
+const usrFile = (file: string) => {
+  const full = path.join(root, "usr", file);
+  return fs.existsSync(full) ? fs.readFileSync(full, "utf8") : undefined;
+};
+
+beforeAll(async () => {
+  fs.mkdirSync(main, { recursive: true });
+  fs.mkdirSync(other, { recursive: true });
+  fs.mkdirSync(root, { recursive: true });
+  await tinyStone(main, { name: "app", depends: ["binary(helper)", "soname(libold.so.1(x86_64))"], files: { "bin/app": "app 1\n" } });
+  await tinyStone(main, { name: "helper", provides: ["binary(helper)"], files: { "bin/helper": "helper 1\n" } });
+  await tinyStone(main, { name: "libold", provides: ["soname(libold.so.1(x86_64))"], files: { "lib/libold.so.1": "old\n" } });
+  await tinyStone(main, { name: "extra", files: { "share/extra/version": "main 1\n" } });
+  expect(moss(["index", main]).status).toBe(0);
+  server = serveDirectory(main);
+});
+afterAll(async () => {
+  await server.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe("sync", () => {
+  test("install from the repository brings the dependencies", async () => {
+    expect((await mossAsync(["-D", root, "repo", "add", "main", `${server.url}stone.index`, "-p", "10"])).status).toBe(0);
+    const installed = await mossAsync(["-D", root, "-y", "install", "app", "extra"]);
+    expect(installed.status).toBe(0);
+    expect(selections()).toEqual({ app: true, extra: true, helper: false, libold: false });
+    expect(usrFile("bin/app")).toBe("app 1\n");
+    expect((await mossAsync(["-D", root, "sync"])).stdout).toBe("No packages to sync\n");
+  });
+
+  test("sync -u applies exactly the upgrades and drops the dependency nothing needs any more", async () => {
+    await tinyStone(main, { name: "app", version: "2.0", release: 2, depends: ["binary(helper)"], files: { "bin/app": "app 2\n" } });
+    await tinyStone(main, { name: "helper", release: 2, provides: ["binary(helper)"], files: { "bin/helper": "helper 2\n" } });
+    await tinyStone(main, { name: "unrelated", files: { "bin/unrelated": "x\n" } });
+    expect(moss(["index", main]).status).toBe(0);
+
+    const plan = await mossAsync(["-D", root, "sync", "-u", "--dry-run", "--json"]);
+    expect(plan.status).toBe(0);
+    const json = JSON.parse(plan.stdout);
+    expect(json.dryRun).toBe(true);
+    expect(json.add).toEqual([]);
+    expect(json.update.map((u: { name: string; from: { release: number }; to: { release: number } }) => [u.name, u.from.release, u.to.release])).toEqual([["app", 1, 2], ["helper", 1, 2]]);
+    expect(json.remove.map((r: { name: string }) => r.name)).toEqual(["libold"]);
+    expect(readStateId(root)).toBe("1");
+
+    const listed = await mossAsync(["-D", root, "list", "sync"]);
+    expect(listed.stdout).toContain("app");
+    expect(listed.stdout).toContain("1.0-1 => 2.0-2");
+    expect(listed.stdout).not.toContain("extra");
+
+    const synced = await mossAsync(["-D", root, "-y", "sync", "-u"]);
+    expect(synced.status).toBe(0);
+    expect(synced.stdout).toContain("Refreshed main\n");
+    expect(synced.stdout).toContain("The following packages will be updated: \n");
+    expect(synced.stdout).toContain("The following orphaned packages will be removed: \n");
+    expect(readStateId(root)).toBe("2");
+    expect(selections()).toEqual({ app: true, extra: true, helper: false });
+    expect(usrFile("bin/app")).toBe("app 2\n");
+    expect(usrFile("bin/helper")).toBe("helper 2\n");
+    expect(usrFile("lib/libold.so.1")).toBeUndefined();
+    expect(usrFile("bin/unrelated")).toBeUndefined();
+  });
+
+  test("a higher-priority repository wins, and disabling it goes back to the other (a downgrade)", async () => {
+    await tinyStone(other, { name: "extra", version: "9.0", release: 1, files: { "share/extra/version": "other 9\n" } });
+    expect(moss(["index", other]).status).toBe(0);
+    expect((await mossAsync(["-D", root, "repo", "add", "other", `file://${other}/stone.index`, "-p", "20"])).status).toBe(0);
+    expect((await mossAsync(["-D", root, "-y", "sync"])).status).toBe(0);
+    expect(usrFile("share/extra/version")).toBe("other 9\n");
+
+    expect((await mossAsync(["-D", root, "repo", "disable", "other"])).status).toBe(0);
+    const back = await mossAsync(["-D", root, "-y", "sync"]);
+    expect(back.status).toBe(0);
+    expect(usrFile("share/extra/version")).toBe("main 1\n");
+    expect(selections()).toEqual({ app: true, extra: true, helper: false });
+  });
+
+  test("remove takes the packages only the removed one needed", async () => {
+    const removed = await mossAsync(["-D", root, "-y", "remove", "app"]);
+    expect(removed.status).toBe(0);
+    expect(selections()).toEqual({ extra: true });
+    expect(usrFile("bin/helper")).toBeUndefined();
+  });
+});
