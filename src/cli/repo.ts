@@ -32,8 +32,9 @@ export function parseRootIndexOptions(text: string): { version: string; channel?
 
 function describeSource(repository: Repository): string {
   const { source } = repository;
-  if (source.kind === "direct") return source.uri;
-  return `(base-uri=${source.baseUri}, channel=${source.channel}, version=${source.version.scope}/${source.version.id}, arch=${source.arch})`;
+  const mirrors = repository.mirrors.length > 0 ? ` (mirrors: ${repository.mirrors.join(", ")})` : "";
+  if (source.kind === "direct") return `${source.uri}${mirrors}`;
+  return `(base-uri=${source.baseUri}, channel=${source.channel}, version=${source.version.scope}/${source.version.id}, arch=${source.arch})${mirrors}`;
 }
 
 function repositoryJson(repository: Repository) {
@@ -44,6 +45,7 @@ function repositoryJson(repository: Repository) {
     ...(source.kind === "direct"
       ? { uri: source.uri }
       : { baseUri: source.baseUri, channel: source.channel, version: `${source.version.scope}/${source.version.id}`, arch: source.arch }),
+    mirrors: repository.mirrors,
     priority: repository.priority,
     active: repository.active,
   };
@@ -65,6 +67,7 @@ const add = mossCommand({
     comment: { type: "string", alias: "c", description: "description", default: "..." },
     priority: { type: "string", alias: "p", description: "priority (higher is preferred)", default: "0" },
     "root-index": { type: "string", description: "the URI is a root index: version=<scope/id>[,channel=<id>][,arch=<arch>]" },
+    mirrors: { type: "string", description: "other URIs serving the same repository, comma-separated, tried in order when one fails" },
     json: { type: "boolean", description: "Print the refresh report as JSON" },
   },
   run: (args, globals) =>
@@ -72,6 +75,7 @@ const add = mossCommand({
       if (!/^\d+$/.test(args.priority)) throw new MossError("USAGE_PRIORITY", `priority must be an unsigned integer, not "${args.priority}"`);
       const id = sanitizeId(args.name);
       const fields: Record<string, unknown> = { description: args.comment, priority: Number(args.priority), active: true };
+      if (args.mirrors) fields.mirrors = args.mirrors.split(",").filter(Boolean);
       if (args["root-index"] !== undefined) Object.assign(fields, { "base-uri": normaliseUrl(args.uri, "base URI"), ...parseRootIndexOptions(args["root-index"]) });
       else fields.uri = args.uri;
       const report = await manager.add(repositoryFromFields(id, fields));

@@ -51,7 +51,7 @@ async function fetchOne(cacheDir: string, candidate: Candidate, hooks: FetchHook
     }
   }
   fs.mkdirSync(path.dirname(dest), { recursive: true });
-  const bytes = await downloadFile(meta.uri, dest, (part) => verify(candidate, part));
+  const { bytes } = await downloadFile(candidate.urls ?? [meta.uri], dest, { size: meta.downloadSize, check: (part) => verify(candidate, part) });
   candidate.path = dest;
   hooks.onFetched?.(candidate, { cached: false, bytes });
 }

@@ -1,44 +1,58 @@
 /**
- * Fetching one URL into a file: `http(s)://` through ofetch, `file://` from disk, streamed into
- * `<dest>.part` and renamed into place only once it is whole, so a reader never sees half a
- * file. Errors are one line naming the URL and what went wrong.
+ * Fetching one file: `http(s)://` through ofetch, `file://` from disk, streamed into
+ * `<dest>.part` and renamed into place only once it is whole and checked, so a reader never sees
+ * half a file. A broken connection is retried where it stopped (an HTTP Range request), a source
+ * that fails hands over to the next one given (mirrors), and a `.part` left by an earlier run
+ * is resumed when the caller knows what the whole file must be. Errors are one line naming the
+ * URL and what went wrong.
  */
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { MossError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 
+export type DownloadErrorCode = "HTTP_STATUS" | "NETWORK" | "FILE_SOURCE" | "DOWNLOAD_CHECK";
+
 export class DownloadError extends MossError {
-  constructor(code: "HTTP_STATUS" | "NETWORK" | "FILE_SOURCE", message: string, options?: { cause?: unknown }) {
+  constructor(code: DownloadErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = "DownloadError";
   }
 }
 
 export const USER_AGENT = `moss/${VERSION}`;
+/** Tries of one source after a broken connection, each resuming where the last stopped. */
+export const ATTEMPTS_PER_SOURCE = 3;
 
-/** The body of `url` as a stream of chunks. */
-async function* open(url: string): AsyncGenerator<Uint8Array> {
+interface Body {
+  /** Where in the file the body starts: the offset asked for, or 0 when the source sent it all. */
+  offset: number;
+  chunks: AsyncIterable<Uint8Array>;
+}
+
+async function open(url: string, from: number): Promise<Body> {
   if (url.startsWith("file:")) {
     const file = fileURLToPath(url);
-    try {
-      yield* fs.createReadStream(file, { highWaterMark: 1 << 20 });
-    } catch (error) {
-      throw new DownloadError("FILE_SOURCE", `${url}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`, { cause: error });
-    }
-    return;
+    if (!fs.existsSync(file)) throw new DownloadError("FILE_SOURCE", `${url}: no such file`);
+    return { offset: from, chunks: fs.createReadStream(file, { highWaterMark: 1 << 20, start: from }) };
   }
   const { ofetch } = await import("ofetch");
-  let body: ReadableStream<Uint8Array> | undefined;
+  const headers: Record<string, string> = { "user-agent": USER_AGENT };
+  if (from > 0) headers.range = `bytes=${from}-`;
+  let response;
   try {
-    const response = await ofetch.raw(url, { responseType: "stream", retry: 0, headers: { "user-agent": USER_AGENT } });
-    body = response._data ?? undefined;
+    response = await ofetch.raw(url, { responseType: "stream", retry: 0, headers });
   } catch (error) {
-    const status = (error as { status?: number; statusText?: string }).status;
+    const status = (error as { status?: number }).status;
     if (status !== undefined) throw new DownloadError("HTTP_STATUS", `GET ${url}: ${status} ${(error as { statusText?: string }).statusText ?? ""}`.trimEnd(), { cause: error });
     throw new DownloadError("NETWORK", `GET ${url}: ${networkReason(error)}`, { cause: error });
   }
-  if (!body) return;
+  const body = response._data ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  const resumed = response.status === 206 && (response.headers.get("content-range") ?? "").startsWith(`bytes ${from}-`);
+  return { offset: resumed ? from : 0, chunks: guarded(url, body) };
+}
+
+async function* guarded(url: string, body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   try {
     yield* body;
   } catch (error) {
@@ -53,41 +67,98 @@ function networkReason(error: unknown): string {
   return (cause?.message ?? (error as Error).message ?? String(error)).split("\n")[0]!;
 }
 
-/**
- * Downloads `url` to `dest` (through `<dest>.part`); the number of bytes written. `check` sees the
- * whole `.part` file before it is renamed: when it throws, the file is removed and `dest` is left
- * as it was.
- */
-export async function downloadFile(url: string, dest: string, check?: (part: string) => void | Promise<void>): Promise<number> {
-  const part = `${dest}.part`;
-  const fd = fs.openSync(part, "w", 0o644);
+export interface DownloadOptions {
+  /** Sees the whole `.part` file before it is renamed: throwing refuses it (the next source is tried). */
+  check?: (part: string) => void | Promise<void>;
+  /** The whole file's size when known: a shorter body is a broken connection, and a `.part` from an earlier run is resumed. */
+  size?: number;
+  /** Bytes as they arrive. */
+  onBytes?: (count: number) => void;
+}
+
+export interface DownloadResult {
+  /** Bytes received in this call (what a resumed download did not fetch again is not counted). */
+  bytes: number;
+  /** The source that gave the file. */
+  url: string;
+}
+
+/** Appends a body to `part` (or starts it over when the body starts at 0); bytes received. */
+async function receive(part: string, body: Body, onBytes?: (count: number) => void): Promise<number> {
+  const fd = fs.openSync(part, body.offset === 0 ? "w" : "a", 0o644);
   let bytes = 0;
   try {
-    for await (const chunk of open(url)) {
+    for await (const chunk of body.chunks) {
       let at = 0;
       while (at < chunk.length) at += fs.writeSync(fd, chunk, at, chunk.length - at);
       bytes += chunk.length;
+      onBytes?.(chunk.length);
     }
     fs.fsyncSync(fd);
-  } catch (error) {
+  } finally {
     fs.closeSync(fd);
-    fs.rmSync(part, { force: true });
-    throw error;
   }
-  fs.closeSync(fd);
-  try {
-    await check?.(part);
-  } catch (error) {
-    fs.rmSync(part, { force: true });
-    throw error;
-  }
-  fs.renameSync(part, dest);
   return bytes;
+}
+
+const partSize = (part: string) => fs.statSync(part, { throwIfNoEntry: false })?.size ?? 0;
+
+/**
+ * Downloads the file from the first of `urls` that gives it whole and checked, to `dest` through
+ * `<dest>.part`. A broken connection is resumed from the same source up to ATTEMPTS_PER_SOURCE
+ * times; an HTTP error status, a missing file or a failed check moves on to the next source.
+ */
+export async function downloadFile(urls: string | string[], dest: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
+  const sources = typeof urls === "string" ? [urls] : urls;
+  const part = `${dest}.part`;
+  // Without a known size there is no telling a stale .part from this file's beginning.
+  if (opts.size === undefined || partSize(part) > opts.size) fs.rmSync(part, { force: true });
+  // The last failure of each source, for the error when none gives the file.
+  const failures = new Map<string, DownloadError>();
+  let bytes = 0;
+  for (const url of sources) {
+    for (let attempt = 1; attempt <= ATTEMPTS_PER_SOURCE; attempt++) {
+      const from = partSize(part);
+      try {
+        const body = await open(url, from);
+        bytes += await receive(part, body, opts.onBytes);
+        const have = partSize(part);
+        if (opts.size !== undefined && have < opts.size) {
+          throw new DownloadError("NETWORK", `GET ${url}: the connection closed after ${have} of ${opts.size} bytes`);
+        }
+      } catch (error) {
+        if (!(error instanceof DownloadError)) throw error;
+        failures.set(url, error);
+        if (error.code === "NETWORK" && attempt < ATTEMPTS_PER_SOURCE) {
+          await Bun.sleep(100 * attempt);
+          continue;
+        }
+        break;
+      }
+      try {
+        await opts.check?.(part);
+      } catch (error) {
+        fs.rmSync(part, { force: true });
+        const message = error instanceof Error ? error.message : String(error);
+        failures.set(url, new DownloadError("DOWNLOAD_CHECK", sources.length > 1 ? `${url}: ${message}` : message, { cause: error }));
+        // A resumed file may carry a stale beginning: one more try from the start.
+        if (from > 0 && attempt < ATTEMPTS_PER_SOURCE) continue;
+        break;
+      }
+      fs.renameSync(part, dest);
+      return { bytes, url };
+    }
+  }
+  const all = [...failures.values()];
+  const last = all.at(-1)!;
+  if (all.length === 1) throw last;
+  const others = all.slice(0, -1).map((f) => f.message).join("; ");
+  throw new DownloadError(last.code as DownloadErrorCode, `${last.message} (${all.length - 1} other source${all.length > 2 ? "s" : ""} failed too: ${others})`, { cause: last });
 }
 
 /** The body of `url` as text (small documents: the root index). */
 export async function fetchText(url: string): Promise<string> {
   const chunks: Uint8Array[] = [];
-  for await (const chunk of open(url)) chunks.push(chunk);
+  for await (const chunk of (await open(url, 0)).chunks) chunks.push(chunk);
   return Buffer.concat(chunks).toString("utf8");
 }

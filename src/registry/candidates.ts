@@ -17,6 +17,8 @@ export interface Candidate {
   path?: string;
   /** Repository packages: the repository's id. */
   repository?: string;
+  /** Repository packages: where it can be downloaded, the repository's own URL first, then its mirrors'. */
+  urls?: string[];
   /** Installed only: the user asked for it. */
   explicit?: boolean;
 }

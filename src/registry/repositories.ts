@@ -10,6 +10,7 @@ import { MetaDb } from "../db/index.ts";
 import type { Repository } from "../repository/config.ts";
 import type { RepositoryManager } from "../repository/manager.ts";
 import { DB_FILE, INDEX_URI_FILE } from "../repository/refresh.ts";
+import { mirrorIndexUrls } from "../repository/root-index.ts";
 import { CandidateSource, type Candidate } from "./candidates.ts";
 
 /** The URL the repository's package URIs are relative to, if it has been refreshed. */
@@ -30,10 +31,11 @@ export function repositorySources(manager: RepositoryManager): CandidateSource[]
     if (base !== undefined && fs.existsSync(dbFile)) {
       const db = MetaDb.open(dbFile, { readonly: true });
       try {
+        const bases = [base, ...(repository.source.kind === "direct" ? repository.mirrors : mirrorIndexUrls(repository.source, base, repository.mirrors))];
         for (const pkg of db.all()) {
           const { id, ...meta } = pkg;
-          const uri = meta.uri === undefined ? undefined : new URL(meta.uri, base).href;
-          candidates.push({ id, meta: { ...meta, uri }, source: "repository", repository: repository.id });
+          const urls = meta.uri === undefined ? undefined : [...new Set(bases.map((b) => new URL(meta.uri!, b).href))];
+          candidates.push({ id, meta: { ...meta, uri: urls?.[0] }, source: "repository", repository: repository.id, urls });
         }
       } finally {
         db.close();

@@ -19,6 +19,11 @@ export interface Repository {
   id: string;
   description: string;
   source: RepositorySource;
+  /**
+   * moss-ts only: other places serving the same repository (index URLs for a direct source, base
+   * URIs for a root index), tried in order when the first fails. Rust ignores the field.
+   */
+  mirrors: string[];
   /** Higher is preferred. */
   priority: number;
   active: boolean;
@@ -74,8 +79,7 @@ export function repositoryFromFields(id: string, fields: Record<string, unknown>
     if (typeof value !== "string") throw new RepositoryConfigError(`${id}: ${key} must be a string`);
     return value;
   };
-  const known = new Set(["description", "uri", "base-uri", "channel", "version", "arch", "priority", "active"]);
-  for (const key of Object.keys(fields)) if (!known.has(key)) throw new RepositoryConfigError(`${id}: unknown field ${key}`);
+  // Unknown fields are ignored, as Rust's reader ignores them (this one's `mirrors` among them).
   const priority = fields.priority;
   if (typeof priority !== "number" || !Number.isSafeInteger(priority) || priority < 0) throw new RepositoryConfigError(`${id}: priority must be an unsigned integer`);
   const active = fields.active ?? true;
@@ -94,7 +98,12 @@ export function repositoryFromFields(id: string, fields: Record<string, unknown>
   } else {
     throw new RepositoryConfigError(`${id}: exactly one of uri and base-uri is needed`);
   }
-  return { id: sanitizeId(id), description: str("description") ?? "...", source, priority, active };
+  const mirrorList = fields.mirrors ?? [];
+  const mirrors = (Array.isArray(mirrorList) ? mirrorList : [mirrorList]).map((m) => {
+    if (typeof m !== "string") throw new RepositoryConfigError(`${id}: mirrors must be URLs`);
+    return normaliseUrl(m, `${id}: mirror`);
+  });
+  return { id: sanitizeId(id), description: str("description") ?? "...", source, mirrors, priority, active };
 }
 
 /** The repositories one file defines. */
@@ -115,7 +124,7 @@ export async function parseConfigFile(file: ConfigFile, text: string): Promise<R
     for (const child of node.children?.nodes ?? []) {
       const name = child.getName();
       if (name in fields) throw new RepositoryConfigError(`${node.getName()}: ${name} given twice`);
-      fields[name] = child.getArgument(0);
+      fields[name] = name === "mirrors" ? child.getArguments() : child.getArgument(0);
     }
     return repositoryFromFields(node.getName(), fields);
   });
@@ -153,6 +162,11 @@ export async function renderRepositories(repositories: Repository[]): Promise<st
     for (const [name, value] of fields) {
       const child = Node.create(name);
       child.addArgument(value);
+      node.appendNode(child);
+    }
+    if (repository.mirrors.length > 0) {
+      const child = Node.create("mirrors");
+      for (const mirror of repository.mirrors) child.addArgument(mirror);
       node.appendNode(child);
     }
     return node;

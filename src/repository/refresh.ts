@@ -9,11 +9,11 @@ import path from "node:path";
 import { MetaDb, type PackageEntry } from "../db/index.ts";
 import { MossError } from "../errors.ts";
 import { writeFileAtomic } from "../installation/index.ts";
-import { downloadFile, fetchText } from "../net/download.ts";
+import { DownloadError, downloadFile, fetchText } from "../net/download.ts";
 import { FileType, packageFromMeta, StoneReader, fileTypeName } from "../stone/index.ts";
 import type { Repository } from "./config.ts";
 import { repositoryDir } from "./identity.ts";
-import { indexUrlFromRoot, parseRootIndex, rootIndexUrl } from "./root-index.ts";
+import { indexUrlFromRoot, mirrorIndexUrls, parseRootIndex, rootIndexUrl } from "./root-index.ts";
 
 export const INDEX_FILE = "stone.index";
 export const INDEX_URI_FILE = "index-uri";
@@ -29,11 +29,26 @@ export interface RefreshReport {
   removed: string[];
 }
 
-export async function indexUrlOf(repository: Repository): Promise<string> {
+/**
+ * Where the repository's index is: its own URL first, then its mirrors'. For a root index, the
+ * root index is read from the first base that answers and the history's path is taken under every base.
+ */
+export async function indexUrlsOf(repository: Repository): Promise<string[]> {
   const { source } = repository;
-  if (source.kind === "direct") return source.uri;
-  const url = rootIndexUrl(source);
-  return indexUrlFromRoot(parseRootIndex(await fetchText(url), url), source, url);
+  if (source.kind === "direct") return [source.uri, ...repository.mirrors];
+  let failure: unknown;
+  for (const base of [source.baseUri, ...repository.mirrors]) {
+    const url = rootIndexUrl({ ...source, baseUri: base });
+    try {
+      const found = indexUrlFromRoot(parseRootIndex(await fetchText(url), url), { ...source, baseUri: base }, url);
+      const own = base === source.baseUri ? found : mirrorIndexUrls({ ...source, baseUri: base }, found, [source.baseUri])[0] ?? found;
+      return [own, ...mirrorIndexUrls(source, own, repository.mirrors)];
+    } catch (error) {
+      if (!(error instanceof DownloadError)) throw error;
+      failure ??= error;
+    }
+  }
+  throw failure;
 }
 
 /** The packages of a `stone.index` file, keyed by their package hash. */
@@ -56,10 +71,13 @@ export function readIndex(file: string, label = file): PackageEntry[] {
 export async function refreshRepository(repoRoot: string, repository: Repository): Promise<RefreshReport> {
   const dir = repositoryDir(repoRoot, repository);
   fs.mkdirSync(dir, { recursive: true });
-  const indexUrl = await indexUrlOf(repository);
+  const indexUrls = await indexUrlsOf(repository);
+  const indexUrl = indexUrls[0]!;
   let entries: PackageEntry[] = [];
-  await downloadFile(indexUrl, path.join(dir, INDEX_FILE), (part) => {
-    entries = readIndex(part, indexUrl);
+  await downloadFile(indexUrls, path.join(dir, INDEX_FILE), {
+    check: (part) => {
+      entries = readIndex(part, indexUrl);
+    },
   });
   if (repository.source.kind === "root-index") writeFileAtomic(path.join(dir, INDEX_URI_FILE), indexUrl);
   const db = MetaDb.open(path.join(dir, DB_FILE));

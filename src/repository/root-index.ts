@@ -31,6 +31,17 @@ function channelUrl(source: Pick<RootIndexSource, "baseUri" | "channel">): URL {
   return new URL(`${encodeURIComponent(source.channel)}/`, base);
 }
 
+/**
+ * The index URL under each mirror base that `indexUrl` (found under the source's own base) has
+ * under the source's base; none when the index lives elsewhere.
+ */
+export function mirrorIndexUrls(source: RootIndexSource, indexUrl: string, mirrorBases: string[]): string[] {
+  const own = channelUrl(source).href;
+  if (!indexUrl.startsWith(own)) return [];
+  const rest = indexUrl.slice(own.length);
+  return mirrorBases.map((base) => new URL(rest, channelUrl({ baseUri: base, channel: source.channel })).href);
+}
+
 export function rootIndexUrl(source: Pick<RootIndexSource, "baseUri" | "channel">): string {
   return new URL("moss-root-index.json", channelUrl(source)).href;
 }

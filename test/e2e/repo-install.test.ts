@@ -26,10 +26,10 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function rootWithRepository(name: string): Promise<string> {
+async function rootWithRepository(name: string, extra: string[] = []): Promise<string> {
   const dir = path.join(work, name);
   fs.mkdirSync(dir, { recursive: true });
-  const added = await mossAsync(["-D", dir, "repo", "add", "test", `${server.url}stone.index`]);
+  const added = await mossAsync(["-D", dir, "repo", "add", "test", `${server.url}stone.index`, ...extra]);
   if (added.status !== 0) throw new Error(added.stdout);
   return dir;
 }
@@ -86,5 +86,60 @@ describe("install from a repository", () => {
       server.failures.clear();
     }
     expect(readStateId(dir)).toBe("1");
+  }, 120_000);
+
+  test("a connection cut mid-download resumes with a Range request: no byte is fetched twice", async () => {
+    const dir = await rootWithRepository("resumed");
+    const victim = packages.manifest.packages.find((p) => p.name === "mixnek")!;
+    const half = Math.floor(victim.size / 2);
+    server.cuts.set(`/${victim.fileName}`, half);
+    server.ranges.length = 0;
+    const before = server.bytesSent;
+    const result = await mossAsync(["-D", dir, "-y", "install", "mixnek"]);
+    expect(result.status).toBe(0);
+    expect(server.ranges).toEqual([`/${victim.fileName} ${half}`]);
+    const closure = packages.closure("mixnek");
+    expect(server.bytesSent - before).toBe(closure.reduce((sum, file) => sum + fs.statSync(file).size, 0));
+    expect(readStateId(dir)).toBe("1");
+  }, 120_000);
+
+  test("mirrors: a source that errs, is down or serves wrong bytes hands over to the next", async () => {
+    const mirror = serveDirectory(packages.dir);
+    const down = serveDirectory(packages.dir);
+    const downUrl = `${down.url}stone.index`;
+    await down.stop();
+    try {
+      const victim = packages.manifest.packages.find((p) => p.name === "mixnek")!;
+      // The repository's own server answers the index but fails the package; a dead mirror
+      // comes next; the last one serves it.
+      const dir = await rootWithRepository("mirrored", ["--mirrors", `${downUrl},${mirror.url}stone.index`]);
+      server.failures.set(`/${victim.fileName}`, 500);
+      const viaMirror = await mossAsync(["-D", dir, "-y", "install", "mixnek"]);
+      server.failures.clear();
+      expect(viaMirror.status).toBe(0);
+      expect(mirror.requests).toContain(`/${victim.fileName}`);
+
+      // Wrong bytes from the first source: refused, and the mirror's are used.
+      const tampered = Buffer.from(fs.readFileSync(path.join(packages.dir, victim.fileName)));
+      tampered[tampered.length - 1]! ^= 0xff;
+      const other = await rootWithRepository("mirrored-tampered", ["--mirrors", `${mirror.url}stone.index`]);
+      server.replaced.set(`/${victim.fileName}`, tampered);
+      const refused = await mossAsync(["-D", other, "-y", "install", "mixnek"]);
+      server.replaced.clear();
+      expect(refused.status).toBe(0);
+      expect(readStateId(other)).toBe("1");
+
+      // When every source fails, the error names each.
+      const none = await rootWithRepository("mirrors-all-fail", ["--mirrors", downUrl]);
+      server.failures.set(`/${victim.fileName}`, 503);
+      const failed = await mossAsync(["-D", none, "-y", "install", "mixnek"]);
+      server.failures.clear();
+      expect(failed.status).toBe(1);
+      expect(failed.stdout).toContain("connection refused");
+      expect(failed.stdout).toContain("503");
+      expect(fs.existsSync(path.join(none, "usr", ".stateID"))).toBe(false);
+    } finally {
+      await mirror.stop();
+    }
   }, 120_000);
 });

@@ -12,6 +12,12 @@ export interface RepoServer {
   requests: string[];
   /** Paths (from `/`) answered with this status instead of the file. */
   failures: Map<string, number>;
+  /** Paths whose next answer stops after this many bytes of the body, the connection cut (once each). */
+  cuts: Map<string, number>;
+  /** Paths answered with these bytes instead of the file's. */
+  replaced: Map<string, Uint8Array>;
+  /** Range requests answered with 206, as `<path> <first byte>`. */
+  ranges: string[];
   stop(): Promise<void>;
 }
 
@@ -21,6 +27,9 @@ export function serveDirectory(dir: string): RepoServer {
     bytesSent: 0,
     requests: [],
     failures: new Map(),
+    cuts: new Map(),
+    replaced: new Map(),
+    ranges: [],
     stop: async () => {
       await server.stop(true);
     },
@@ -31,13 +40,37 @@ export function serveDirectory(dir: string): RepoServer {
     fetch(request) {
       const pathname = decodeURIComponent(new URL(request.url).pathname);
       state.requests.push(pathname);
-      const status = state.failures.get(pathname);
-      if (status !== undefined) return new Response(`failing on purpose: ${status}`, { status });
+      const failure = state.failures.get(pathname);
+      if (failure !== undefined) return new Response(`failing on purpose: ${failure}`, { status: failure });
       const file = path.join(dir, pathname);
-      if (!file.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return new Response("not found", { status: 404 });
-      const body = fs.readFileSync(file);
+      const replacement = state.replaced.get(pathname);
+      if (!replacement && (!file.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile())) return new Response("not found", { status: 404 });
+      const whole = replacement ?? fs.readFileSync(file);
+      const range = /^bytes=(\d+)-$/.exec(request.headers.get("range") ?? "");
+      const from = range ? Number(range[1]) : 0;
+      if (from > whole.length) return new Response("bad range", { status: 416 });
+      const body = whole.subarray(from);
+      const headers: Record<string, string> = { "content-length": String(body.length) };
+      if (range) {
+        state.ranges.push(`${pathname} ${from}`);
+        headers["content-range"] = `bytes ${from}-${whole.length - 1}/${whole.length}`;
+      }
+      const status = range ? 206 : 200;
+      const cut = state.cuts.get(pathname);
+      if (cut !== undefined) {
+        state.cuts.delete(pathname);
+        const sent = body.subarray(0, cut);
+        state.bytesSent += sent.length;
+        // The promised length never arrives: the client sees the connection end mid-body.
+        return new Response(new ReadableStream({
+          start(controller) {
+            controller.enqueue(sent);
+            controller.close();
+          },
+        }), { status, headers });
+      }
       state.bytesSent += body.length;
-      return new Response(body);
+      return new Response(body, { status, headers });
     },
   });
   state.url = `http://127.0.0.1:${server.port}/`;
