@@ -3,6 +3,7 @@ import { defineCommand, type CommandDef } from "citty";
 
 export const SUBCOMMANDS: Record<string, () => Promise<CommandDef<any>>> = {
   extract: () => import("./extract.ts").then((m) => m.default),
+  fetch: () => import("./fetch.ts").then((m) => m.default),
   index: () => import("./index-command.ts").then((m) => m.default),
   info: () => import("./info.ts").then((m) => m.default),
   inspect: () => import("./inspect.ts").then((m) => m.default),
@@ -10,6 +11,7 @@ export const SUBCOMMANDS: Record<string, () => Promise<CommandDef<any>>> = {
   list: () => import("./list.ts").then((m) => m.default),
   remove: () => import("./remove.ts").then((m) => m.default),
   repo: () => import("./repo.ts").then((m) => m.default),
+  search: () => import("./search.ts").then((m) => m.default),
   state: () => import("./state.ts").then((m) => m.default),
   sync: () => import("./sync.ts").then((m) => m.default),
   version: () => import("./version.ts").then((m) => m.default),

@@ -62,6 +62,8 @@ export const ALIASES: Record<string, string[]> = {
   it: ["install"],
   rm: ["remove"],
   up: ["sync"],
+  // The parser's own visible aliases (spec §4.1).
+  sr: ["search"],
 };
 
 export function parseArgv(argv: string[]): ParsedArgv {

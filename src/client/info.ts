@@ -1,12 +1,13 @@
 /**
- * `moss info` (spec §4.7): every package providing each argument — for now the installed ones
- * and local `.stone` files (repositories join in a later issue) — and, with `-f`, the files an
- * installed package puts in its state.
+ * `moss info` (spec §4.7): every package providing each argument — installed, then from the
+ * enabled repositories by priority, unique by id; or a local `.stone` file — and, with `-f`, the
+ * files an installed package puts in its state.
  */
 import { MossError } from "../errors.ts";
 import { providerText, type Candidate } from "../registry/candidates.ts";
 import { buildVfs, type VfsEntry } from "../vfs/index.ts";
 import { installedSource, isStonePath, readLocalStone } from "./packages.ts";
+import { availableSources } from "./repositories.ts";
 import type { Session } from "./session.ts";
 
 export interface InfoResult {
@@ -16,9 +17,10 @@ export interface InfoResult {
 
 export async function packageInfo(session: Session, args: string[], withFiles: boolean): Promise<InfoResult[]> {
   const installed = installedSource(session.installation, session.dbs);
+  const sources = [installed, ...(await availableSources(session))];
   const results: InfoResult[] = [];
   for (const argument of args) {
-    const found: Candidate[] = isStonePath(argument) ? [await readLocalStone(argument)] : installed.providing(providerText(argument));
+    const found: Candidate[] = isStonePath(argument) ? [await readLocalStone(argument)] : uniqueById(sources.flatMap((s) => s.providing(providerText(argument))));
     if (found.length === 0) throw new MossError("NO_SUCH_PACKAGE", `No such package ${argument}`);
     results.push({
       argument,
@@ -30,6 +32,11 @@ export async function packageInfo(session: Session, args: string[], withFiles: b
     });
   }
   return results;
+}
+
+function uniqueById(candidates: Candidate[]): Candidate[] {
+  const seen = new Set<string>();
+  return candidates.filter((c) => !seen.has(c.id) && seen.add(c.id));
 }
 
 /** The package's own entries in the active state's VFS: where its files really land. */

@@ -116,3 +116,41 @@ describe("sync", () => {
     expect(usrFile("bin/helper")).toBeUndefined();
   });
 });
+
+describe("queries over the repositories", () => {
+  test("search: keywords in names before summaries, providers exactly, -i only what is installed", async () => {
+    const byKeyword = JSON.parse((await mossAsync(["-D", root, "search", "--json", "E"])).stdout);
+    expect(byKeyword.map((h: { name: string; matched: string }) => [h.name, h.matched])).toEqual([
+      ["extra", "name"], ["helper", "name"], ["unrelated", "name"], ["app", "summary"], ["libold", "summary"],
+    ]);
+    expect((await mossAsync(["-D", root, "search", "help"])).stdout).toBe("helper  the helper package\n");
+    const summaries = JSON.parse((await mossAsync(["-D", root, "search", "--json", "package"])).stdout);
+    expect(summaries.map((h: { name: string }) => h.name)).toEqual(["app", "extra", "helper", "libold", "unrelated"]);
+    expect(summaries.every((h: { matched: string }) => h.matched === "summary")).toBe(true);
+    const provider = JSON.parse((await mossAsync(["-D", root, "search", "--json", "binary(helper)"])).stdout);
+    expect(provider.map((h: { name: string; release: number }) => [h.name, h.release])).toEqual([["helper", 2]]);
+    const kind = JSON.parse((await mossAsync(["-D", root, "search", "--json", "--provides=binary", "helper"])).stdout);
+    expect(kind.map((h: { name: string }) => h.name)).toEqual(["helper"]);
+    const installedOnly = JSON.parse((await mossAsync(["-D", root, "search", "-i", "--json", "package"])).stdout);
+    expect(installedOnly.map((h: { name: string }) => h.name)).toEqual(["extra"]);
+  });
+
+  test("info shows repository packages as not installed", async () => {
+    const info = await mossAsync(["-D", root, "info", "helper"]);
+    expect(info.status).toBe(0);
+    expect(info.stdout).toContain("Name                 helper\nStatus               Not installed\n");
+    expect(info.stdout).toContain("Release number       2\n");
+    expect((await mossAsync(["-D", root, "info", "extra"])).stdout).toContain("Status               Installed\n");
+  });
+
+  test("fetch puts the checked .stone in the output directory under its own name", async () => {
+    const out = path.join(work, "fetched");
+    const result = await mossAsync(["-D", root, "fetch", "-o", out, "helper"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(`Fetched helper ${path.relative(process.cwd(), path.join(out, "helper-1.0-2-1-x86_64.stone"))}\n`);
+    expect(fs.readFileSync(path.join(out, "helper-1.0-2-1-x86_64.stone")).equals(fs.readFileSync(path.join(main, "helper-1.0-2-1-x86_64.stone")))).toBe(true);
+    const missing = await mossAsync(["-D", root, "fetch", "-o", out, "nothing-like-this"]);
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toBe("Error: no package found: nothing-like-this\n");
+  });
+});
