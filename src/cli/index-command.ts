@@ -1,5 +1,6 @@
 import path from "node:path";
 import { stoneFiles, writeIndex } from "../repository/index-writer.ts";
+import { signFile } from "../repository/signature.ts";
 import { json, out } from "../ui/output.ts";
 import { mossCommand } from "./command.ts";
 
@@ -8,6 +9,7 @@ export default mossCommand({
   args: {
     dir: { type: "positional", description: "directory holding the .stone files", required: true },
     "output-dir": { type: "string", alias: "o", description: "where stone.index is written (default: the indexed directory)" },
+    sign: { type: "string", description: "Sign stone.index with this ed25519 private key (PEM), writing stone.index.sig" },
     json: { type: "boolean", description: "Print the indexed packages as JSON" },
   },
   async run(args) {
@@ -18,12 +20,15 @@ export default mossCommand({
       onFile: args.json ? undefined : (file) => out(`Indexed ${file.uri}${file.reused ? " (unchanged)" : ""}`),
     });
     const written = path.join(outDir, "stone.index");
+    const publicKey = args.sign === undefined ? undefined : signFile(written, args.sign);
     if (args.json) {
       return json({
         index: written,
+        ...(publicKey === undefined ? {} : { signature: `${written}.sig`, publicKey }),
         packages: packages.map((p) => ({ name: p.name, version: p.version, release: p.release, buildRelease: p.buildRelease, uri: p.uri, hash: p.hash, size: p.downloadSize })),
       });
     }
     out(`\nIndex file written to "${written}"`);
+    if (publicKey !== undefined) out(`Signed: ${written}.sig (public-key ${publicKey})`);
   },
 });

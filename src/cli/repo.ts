@@ -46,6 +46,7 @@ function repositoryJson(repository: Repository) {
       ? { uri: source.uri }
       : { baseUri: source.baseUri, channel: source.channel, version: `${source.version.scope}/${source.version.id}`, arch: source.arch }),
     mirrors: repository.mirrors,
+    publicKey: repository.publicKey ?? null,
     priority: repository.priority,
     active: repository.active,
   };
@@ -68,6 +69,7 @@ const add = mossCommand({
     priority: { type: "string", alias: "p", description: "priority (higher is preferred)", default: "0" },
     "root-index": { type: "string", description: "the URI is a root index: version=<scope/id>[,channel=<id>][,arch=<arch>]" },
     mirrors: { type: "string", description: "other URIs serving the same repository, comma-separated, tried in order when one fails" },
+    "public-key": { type: "string", description: "ed25519 public key (base64) the repository's index must be signed with" },
     json: { type: "boolean", description: "Print the refresh report as JSON" },
   },
   run: (args, globals) =>
@@ -76,6 +78,7 @@ const add = mossCommand({
       const id = sanitizeId(args.name);
       const fields: Record<string, unknown> = { description: args.comment, priority: Number(args.priority), active: true };
       if (args.mirrors) fields.mirrors = args.mirrors.split(",").filter(Boolean);
+      if (args["public-key"] !== undefined) fields["public-key"] = args["public-key"];
       if (args["root-index"] !== undefined) Object.assign(fields, { "base-uri": normaliseUrl(args.uri, "base URI"), ...parseRootIndexOptions(args["root-index"]) });
       else fields.uri = args.uri;
       const report = await manager.add(repositoryFromFields(id, fields));

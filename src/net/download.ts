@@ -69,7 +69,7 @@ function networkReason(error: unknown): string {
 
 export interface DownloadOptions {
   /** Sees the whole `.part` file before it is renamed: throwing refuses it (the next source is tried). */
-  check?: (part: string) => void | Promise<void>;
+  check?: (part: string, url: string) => void | Promise<void>;
   /** The whole file's size when known: a shorter body is a broken connection, and a `.part` from an earlier run is resumed. */
   size?: number;
   /** Bytes as they arrive. */
@@ -136,7 +136,7 @@ export async function downloadFile(urls: string | string[], dest: string, opts: 
         break;
       }
       try {
-        await opts.check?.(part);
+        await opts.check?.(part, url);
       } catch (error) {
         fs.rmSync(part, { force: true });
         const message = error instanceof Error ? error.message : String(error);

@@ -7,6 +7,7 @@ import path from "node:path";
 import { configFiles, savedConfigPath, type ConfigFile } from "../config/loader.ts";
 import { MossError } from "../errors.ts";
 import { writeFileAtomic } from "../installation/index.ts";
+import { parsePublicKey } from "./signature.ts";
 
 export const VERSION_SCOPES = ["stream", "tag", "history"] as const;
 export type VersionScope = (typeof VERSION_SCOPES)[number];
@@ -24,6 +25,8 @@ export interface Repository {
    * URIs for a root index), tried in order when the first fails. Rust ignores the field.
    */
   mirrors: string[];
+  /** moss-ts only: the ed25519 key (base64 of its raw bytes) the index must be signed with. */
+  publicKey?: string;
   /** Higher is preferred. */
   priority: number;
   active: boolean;
@@ -103,7 +106,9 @@ export function repositoryFromFields(id: string, fields: Record<string, unknown>
     if (typeof m !== "string") throw new RepositoryConfigError(`${id}: mirrors must be URLs`);
     return normaliseUrl(m, `${id}: mirror`);
   });
-  return { id: sanitizeId(id), description: str("description") ?? "...", source, mirrors, priority, active };
+  const publicKey = str("public-key");
+  if (publicKey !== undefined) parsePublicKey(publicKey);
+  return { id: sanitizeId(id), description: str("description") ?? "...", source, mirrors, ...(publicKey === undefined ? {} : { publicKey }), priority, active };
 }
 
 /** The repositories one file defines. */
@@ -162,6 +167,11 @@ export async function renderRepositories(repositories: Repository[]): Promise<st
     for (const [name, value] of fields) {
       const child = Node.create(name);
       child.addArgument(value);
+      node.appendNode(child);
+    }
+    if (repository.publicKey !== undefined) {
+      const child = Node.create("public-key");
+      child.addArgument(repository.publicKey);
       node.appendNode(child);
     }
     if (repository.mirrors.length > 0) {

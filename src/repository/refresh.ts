@@ -13,6 +13,7 @@ import { DownloadError, downloadFile, fetchText } from "../net/download.ts";
 import { FileType, packageFromMeta, StoneReader, fileTypeName } from "../stone/index.ts";
 import type { Repository } from "./config.ts";
 import { repositoryDir } from "./identity.ts";
+import { parsePublicKey, SIGNATURE_SUFFIX, SignatureError, verifyFile } from "./signature.ts";
 import { indexUrlFromRoot, mirrorIndexUrls, parseRootIndex, rootIndexUrl } from "./root-index.ts";
 
 export const INDEX_FILE = "stone.index";
@@ -73,10 +74,20 @@ export async function refreshRepository(repoRoot: string, repository: Repository
   fs.mkdirSync(dir, { recursive: true });
   const indexUrls = await indexUrlsOf(repository);
   const indexUrl = indexUrls[0]!;
+  const publicKey = repository.publicKey === undefined ? undefined : parsePublicKey(repository.publicKey);
   let entries: PackageEntry[] = [];
   await downloadFile(indexUrls, path.join(dir, INDEX_FILE), {
-    check: (part) => {
-      entries = readIndex(part, indexUrl);
+    check: async (part, url) => {
+      if (publicKey) {
+        let signature: string;
+        try {
+          signature = await fetchText(`${url}${SIGNATURE_SUFFIX}`);
+        } catch (error) {
+          throw new SignatureError("INDEX_UNSIGNED", `the repository has a public-key, but the index's signature could not be fetched: ${(error as Error).message}`);
+        }
+        verifyFile(part, signature, publicKey, url);
+      }
+      entries = readIndex(part, url);
     },
   });
   if (repository.source.kind === "root-index") writeFileAtomic(path.join(dir, INDEX_URI_FILE), indexUrl);

@@ -225,3 +225,48 @@ describe("a root-index repository", () => {
     }
   });
 });
+
+describe("a signed repository", () => {
+  test("an index signed by moss index --sign is accepted; a tampered or unsigned one is refused and the DB kept", async () => {
+    const dir = path.join(work, "signed-site");
+    fs.mkdirSync(dir, { recursive: true });
+    await tinyStone(dir, { name: "signed-one" });
+    const key = path.join(work, "index-key.pem");
+    const { privateKey } = require("node:crypto").generateKeyPairSync("ed25519");
+    fs.writeFileSync(key, privateKey.export({ format: "pem", type: "pkcs8" }));
+    const signed = moss(["index", "--sign", key, dir]);
+    expect(signed.status).toBe(0);
+    const publicKey = /public-key (\S+)\)/.exec(signed.stdout)![1]!;
+    const site = serveDirectory(dir);
+    try {
+      const rootDir = root("root-signed");
+      const added = await mossAsync(["-D", rootDir, "repo", "add", "signed", `${site.url}stone.index`, "--public-key", publicKey]);
+      expect(added.stdout).toBe("signed added\n");
+      const fields = { uri: `${site.url}stone.index` };
+      expect([...repoRows(rootDir, fields).keys()]).toEqual(["signed-one"]);
+
+      // A new index without a new signature: the old .sig no longer matches.
+      await tinyStone(dir, { name: "signed-two" });
+      expect(moss(["index", dir]).status).toBe(0);
+      const tampered = await mossAsync(["-D", rootDir, "repo", "update", "signed"]);
+      expect(tampered.status).toBe(1);
+      expect(tampered.stdout).toContain(`the signature of ${site.url}stone.index does not match the repository's public-key`);
+      expect([...repoRows(rootDir, fields).keys()]).toEqual(["signed-one"]);
+
+      fs.rmSync(path.join(dir, "stone.index.sig"));
+      const unsigned = await mossAsync(["-D", rootDir, "repo", "update", "signed"]);
+      expect(unsigned.status).toBe(1);
+      expect(unsigned.stdout).toContain(`the index's signature could not be fetched: GET ${site.url}stone.index.sig: 404`);
+
+      expect(moss(["index", "--sign", key, dir]).status).toBe(0);
+      expect((await mossAsync(["-D", rootDir, "repo", "update", "signed"])).status).toBe(0);
+      expect([...repoRows(rootDir, fields).keys()].sort()).toEqual(["signed-one", "signed-two"]);
+
+      const badKey = await mossAsync(["-D", root("root-badkey"), "repo", "add", "x", `${site.url}stone.index`, "--public-key", "not-a-key"]);
+      expect(badKey.status).toBe(1);
+      expect(badKey.stdout).toContain("public-key is not an ed25519 public key");
+    } finally {
+      await site.stop();
+    }
+  });
+});
