@@ -23,6 +23,26 @@ export interface Candidate {
   explicit?: boolean;
 }
 
+/**
+ * The text forms of a package's providers and dependencies, made once per package: the resolver
+ * looks every one of them up in maps, and a string made once has its hash computed once.
+ */
+export interface CandidateTexts {
+  providers: string[];
+  dependencies: string[];
+}
+
+const texts = new WeakMap<PackageMeta, CandidateTexts>();
+
+export function textsOf(meta: PackageMeta): CandidateTexts {
+  let found = texts.get(meta);
+  if (!found) {
+    found = { providers: meta.providers.map(formatDependency), dependencies: meta.dependencies.map(formatDependency) };
+    texts.set(meta, found);
+  }
+  return found;
+}
+
 export class CandidateSource {
   private readonly byId = new Map<string, Candidate>();
   private readonly byProvider = new Map<string, Candidate[]>();
@@ -30,8 +50,7 @@ export class CandidateSource {
   constructor(readonly kind: SourceKind, candidates: Iterable<Candidate>) {
     for (const candidate of candidates) {
       this.byId.set(candidate.id, candidate);
-      for (const provider of candidate.meta.providers) {
-        const text = formatDependency(provider);
+      for (const text of textsOf(candidate.meta).providers) {
         const list = this.byProvider.get(text);
         if (list) list.push(candidate);
         else this.byProvider.set(text, [candidate]);

@@ -6,7 +6,7 @@
  */
 import { MossError } from "../errors.ts";
 import { formatDependency } from "../stone/index.ts";
-import type { Candidate, CandidateSource } from "./candidates.ts";
+import { textsOf, type Candidate, type CandidateSource } from "./candidates.ts";
 
 export class ResolutionError extends MossError {
   constructor(code: string, message: string) {
@@ -32,9 +32,9 @@ export class Transaction {
         this.nodes.set(id, pkg);
         const out = this.edges.get(id) ?? new Set<string>();
         this.edges.set(id, out);
-        for (const provider of pkg.meta.providers) this.chosen.set(formatDependency(provider), id);
-        for (const dependency of pkg.meta.dependencies) {
-          const text = formatDependency(dependency);
+        const texts = textsOf(pkg.meta);
+        for (const provider of texts.providers) this.chosen.set(provider, id);
+        for (const text of texts.dependencies) {
           const target = this.resolve(text);
           if (!target) throw new ResolutionError("NO_SUCH_NAME", `No such name: ${text} (a dependency of ${pkg.meta.name})`);
           if (!this.nodes.has(target.id)) {
