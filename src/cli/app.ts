@@ -2,6 +2,7 @@
 import { defineCommand, type CommandDef } from "citty";
 
 export const SUBCOMMANDS: Record<string, () => Promise<CommandDef<any>>> = {
+  cache: () => import("./cache.ts").then((m) => m.default),
   extract: () => import("./extract.ts").then((m) => m.default),
   fetch: () => import("./fetch.ts").then((m) => m.default),
   index: () => import("./index-command.ts").then((m) => m.default),

@@ -6,6 +6,7 @@
  */
 import { assetName, assetPathIn, assetsV2Dir, downloadsV1Dir } from "./paths.ts";
 import { sweep, type SweepResult } from "./sweep.ts";
+import { SWEPT_STAMP } from "./writers.ts";
 
 export type CollectResult = SweepResult;
 
@@ -17,7 +18,10 @@ export function collectAssets(assetsDir: string, keep: Set<string>): CollectResu
   const v2Dir = assetsV2Dir(assetsDir);
   const keptNames = new Set<string>();
   for (const digest of keep) keptNames.add(assetName(digest));
-  return sweep(v2Dir, (file, name) => keptNames.has(name) && assetPathIn(v2Dir, name) === file);
+  // The stamp of writers.ts stays true after a sweep that removed every stray part: keeping it
+  // spares the next command a full walk, and it is not an asset to count as removed.
+  const stamp = `${v2Dir}/${SWEPT_STAMP}`;
+  return sweep(v2Dir, (file, name) => file === stamp || (keptNames.has(name) && assetPathIn(v2Dir, name) === file));
 }
 
 /** Delete every file under `<cacheDir>/downloads/v1` that is not the download of a kept SHA-256. */

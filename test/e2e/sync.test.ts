@@ -154,3 +154,28 @@ describe("queries over the repositories", () => {
     expect(missing.stdout).toBe("Error: no package found: nothing-like-this\n");
   });
 });
+
+describe("cache prune", () => {
+  test("forgets packages no state selects and no enabled repository offers, and deletes their files", async () => {
+    // "other" is disabled: its extra 9.0 (once installed, in state 3) is still selected by that
+    // state, so it stays; a repository directory left by hand goes.
+    const stray = path.join(root, ".moss", "repo", "0123abcd");
+    fs.mkdirSync(stray, { recursive: true });
+    const first = JSON.parse((await mossAsync(["-D", root, "cache", "prune", "--json"])).stdout);
+    expect(first.repositoryDirsRemoved).toEqual(["0123abcd"]);
+    expect(fs.existsSync(stray)).toBe(false);
+    // Every state still exists, so every package is selected by one: nothing to forget.
+    expect(first.packagesForgotten).toBe(0);
+
+    // A package recorded by no state (as a failed transaction would leave it) is forgotten.
+    const dbs = openDatabases(path.join(root, ".moss", "db"));
+    try {
+      dbs.install.add([{ id: "f".repeat(64), meta: { ...dbs.install.all()[0]!, hash: "f".repeat(64) } }]);
+    } finally {
+      dbs.close();
+    }
+    const second = JSON.parse((await mossAsync(["-D", root, "cache", "prune", "--json"])).stdout);
+    expect(second.packagesForgotten).toBe(1);
+    expect((await mossAsync(["-D", root, "cache", "prune"])).stdout).toBe("No files to remove\n");
+  });
+});
