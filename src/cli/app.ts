@@ -13,6 +13,7 @@ export const SUBCOMMANDS: Record<string, () => Promise<CommandDef<any>>> = {
   remove: () => import("./remove.ts").then((m) => m.default),
   repo: () => import("./repo.ts").then((m) => m.default),
   search: () => import("./search.ts").then((m) => m.default),
+  "search-file": () => import("./search-file.ts").then((m) => m.default),
   state: () => import("./state.ts").then((m) => m.default),
   sync: () => import("./sync.ts").then((m) => m.default),
   version: () => import("./version.ts").then((m) => m.default),

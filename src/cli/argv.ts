@@ -64,6 +64,7 @@ export const ALIASES: Record<string, string[]> = {
   up: ["sync"],
   // The parser's own visible aliases (spec §4.1).
   sr: ["search"],
+  sf: ["search-file"],
 };
 
 export function parseArgv(argv: string[]): ParsedArgv {

@@ -153,6 +153,18 @@ export class LayoutDb extends SqliteStore {
     });
   }
 
+  /**
+   * Targets of regular files, symlinks and directories (paths below `/usr`) containing `keyword`
+   * (case-sensitive), with their package: `moss search-file` (spec §4.9), in row order.
+   */
+  targetsContaining(keyword: string): { packageId: string; target: string }[] {
+    return this.read("searching file paths", () => {
+      const rows = this.db.query(`SELECT package_id, CASE entry_type WHEN 'directory' THEN entry_value1 ELSE entry_value2 END AS target
+        FROM layout WHERE entry_type IN ('regular', 'symlink', 'directory') AND instr(target, ?1) > 0 ORDER BY id`).values(keyword);
+      return (rows as [string, string][]).map(([packageId, target]) => ({ packageId, target }));
+    });
+  }
+
   /** Ids of every package with rows, sorted byte-wise. */
   packageIds(): string[] {
     return this.read("reading package ids", () =>

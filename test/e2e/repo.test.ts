@@ -10,7 +10,9 @@ import { MetaDb } from "../../src/db/index.ts";
 import { repositoryKey } from "../../src/repository/identity.ts";
 import { repositoryFromFields } from "../../src/repository/config.ts";
 import { readIndex } from "../../src/repository/refresh.ts";
-import { moss, mossAsync, tempDir } from "../helpers/moss.ts";
+import { FIXTURES, moss, mossAsync, tempDir } from "../helpers/moss.ts";
+import { distro } from "../helpers/roots.ts";
+import { packageFromMeta, PayloadKind, StoneReader } from "../../src/stone/index.ts";
 import { serveDirectory, type RepoServer } from "../helpers/http-repo.ts";
 import { tinyStone } from "../helpers/packages.ts";
 
@@ -78,6 +80,26 @@ describe("moss index", () => {
     expect(twice.stdout).toContain("package delta has two files with the same release 3");
     expect(fs.existsSync(path.join(dir, "stone.index"))).toBe(false);
   });
+
+  test("an index of the fixtures and a generated distribution reads back every field of every package", async () => {
+    const dir = root("index-roundtrip");
+    fs.cpSync(FIXTURES, path.join(dir, "fixtures"), { recursive: true });
+    const generated = await distro(path.join(dir, "generated"), { seed: 3, files: 300 });
+    expect(moss(["index", dir]).status).toBe(0);
+    const byName = new Map(readIndex(path.join(dir, "stone.index")).map((e) => [e.meta.name, e]));
+    const files = fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith(".stone"));
+    expect(byName.size).toBe(files.length);
+    expect(files.length).toBe(3 + generated.manifest.packages.length);
+    for (const file of files) {
+      const reader = StoneReader.open(path.join(dir, file));
+      const own = packageFromMeta(reader.records(PayloadKind.Meta).metas[0]!);
+      reader.close();
+      const bytes = fs.readFileSync(path.join(dir, file));
+      const entry = byName.get(own.name)!;
+      expect(entry.meta).toEqual({ ...own, uri: file, hash: new Bun.CryptoHasher("sha256").update(bytes).digest("hex"), downloadSize: bytes.length });
+      expect(entry.id).toBe(entry.meta.hash!);
+    }
+  }, 120_000);
 
   test("a second run hashes only the files that changed since the previous index", async () => {
     const dir = root("index-incremental");

@@ -179,3 +179,15 @@ describe("cache prune", () => {
     expect((await mossAsync(["-D", root, "cache", "prune"])).stdout).toBe("No files to remove\n");
   });
 });
+
+describe("search-file", () => {
+  test("paths of every cached package containing the keyword, with or without /usr/ in front", async () => {
+    const found = await mossAsync(["-D", root, "search-file", "/usr/bin/hel"]);
+    expect(found.status).toBe(0);
+    // Both releases of helper are in the layout DB (Rust searches every package, not the state).
+    expect(found.stdout).toBe("/usr/bin/helper from helper\n/usr/bin/helper from helper\n");
+    const json = JSON.parse((await mossAsync(["-D", root, "sf", "--json", "extra"])).stdout);
+    expect(json.map((r: { path: string }) => r.path)).toContain("/usr/share/extra/version");
+    expect((await mossAsync(["-D", root, "search-file", "Bin/helper"])).stdout).toBe("");
+  });
+});
