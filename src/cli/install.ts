@@ -5,6 +5,7 @@ import { confirmOrCancel } from "../ui/confirm.ts";
 import { json, out } from "../ui/output.ts";
 import { createProgress } from "../ui/progress.ts";
 import { mossCommand } from "./command.ts";
+import { cacheHooks } from "./cache-hooks.ts";
 import { blitSummary } from "./format.ts";
 import { withSession } from "./session.ts";
 
@@ -34,10 +35,8 @@ export default mossCommand({
       }
       await confirmOrCancel("Do you wish to continue?", { yes: globals.yes });
       const progress = args.json ? undefined : createProgress("Blitting filesystem");
-      const result = await applyInstall(session, plan, {
-        onCached: (c) => !args.json && out(`Installed ${c.meta.name}`),
-        onBlitProgress: progress?.update,
-      });
+      const hooks = cacheHooks(plan.missing, Boolean(args.json));
+      const result = await applyInstall(session, plan, { ...hooks, onBlitProgress: progress?.update }).finally(hooks.finish);
       progress?.done();
       if (args.json) {
         return json({ state: result.stateId, previous: result.previous ?? null, installed: plan.missing.map((c) => ({ id: c.id, name: c.meta.name, version: c.meta.version, release: c.meta.release })), blit: result.blit });
@@ -56,7 +55,8 @@ async function installTo(session: Session, plan: InstallPlan, dir: string, opts:
   }
   await confirmOrCancel("Do you wish to continue?", { yes: opts.yes });
   const progress = opts.json ? undefined : createProgress("Blitting filesystem");
-  const blit = await applyEphemeral(session, plan, dir, { onCached: (c) => !opts.json && out(`Installed ${c.meta.name}`), onBlitProgress: progress?.update });
+  const hooks = cacheHooks(plan.resolved, opts.json);
+  const blit = await applyEphemeral(session, plan, dir, { ...hooks, onBlitProgress: progress?.update }).finally(hooks.finish);
   progress?.done();
   if (opts.json) return json({ to: dir, installed: packages, blit });
   out(`\n${blitSummary(blit.entries, blit.seconds)}`);

@@ -8,6 +8,7 @@ import { confirmOrCancel } from "../ui/confirm.ts";
 import { json, out } from "../ui/output.ts";
 import { createProgress } from "../ui/progress.ts";
 import { mossCommand } from "./command.ts";
+import { cacheHooks } from "./cache-hooks.ts";
 import { blitSummary } from "./format.ts";
 import { withSession } from "./session.ts";
 
@@ -57,7 +58,8 @@ export default mossCommand({
         if (!args.json) out(`The following package(s) will be installed:\n\n${packageColumns(plan.final.map(item))}\n`);
         if (args["dry-run"]) return args.json ? json({ dryRun: true, to: args.to, install: packages }) : undefined;
         await confirmOrCancel("Do you wish to continue?", { yes: globals.yes });
-        const blit = await applyEphemeral(session, { resolved: plan.final, installed: plan.installed }, args.to, { onCached: (c) => !args.json && out(`Installed ${c.meta.name}`) });
+        const hooks = cacheHooks(plan.final, Boolean(args.json));
+        const blit = await applyEphemeral(session, { resolved: plan.final, installed: plan.installed }, args.to, hooks).finally(hooks.finish);
         return args.json ? json({ to: args.to, installed: packages, blit }) : out(`\n${blitSummary(blit.entries, blit.seconds)}`);
       }
       if (!hasChanges(plan)) {
@@ -68,7 +70,8 @@ export default mossCommand({
       if (args["dry-run"]) return args.json ? json({ dryRun: true, refreshed, ...planJson(plan) }) : undefined;
       await confirmOrCancel("Do you wish to continue?", { yes: globals.yes });
       const progress = args.json ? undefined : createProgress("Blitting filesystem");
-      const result = await applySync(session, plan, { onCached: (c) => !args.json && out(`Installed ${c.meta.name}`), onBlitProgress: progress?.update });
+      const hooks = cacheHooks(plan.final, Boolean(args.json));
+      const result = await applySync(session, plan, { ...hooks, onBlitProgress: progress?.update }).finally(hooks.finish);
       progress?.done();
       if (args.json) return json({ refreshed, ...planJson(plan), state: result.stateId, previous: result.previous ?? null, blit: result.blit });
       out(`\n${blitSummary(result.blit.entries, result.blit.seconds)}`);

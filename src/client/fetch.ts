@@ -21,6 +21,9 @@ export class FetchError extends MossError {
 }
 
 export interface FetchHooks {
+  /** A download begins (not called for a package already in the cache). */
+  onFetchStart?: (candidate: Candidate) => void;
+  onFetchBytes?: (candidate: Candidate, count: number) => void;
   onFetched?: (candidate: Candidate, outcome: { cached: boolean; bytes: number }) => void;
 }
 
@@ -51,7 +54,12 @@ async function fetchOne(cacheDir: string, candidate: Candidate, hooks: FetchHook
     }
   }
   fs.mkdirSync(path.dirname(dest), { recursive: true });
-  const { bytes } = await downloadFile(candidate.urls ?? [meta.uri], dest, { size: meta.downloadSize, check: (part) => verify(candidate, part) });
+  hooks.onFetchStart?.(candidate);
+  const { bytes } = await downloadFile(candidate.urls ?? [meta.uri], dest, {
+    size: meta.downloadSize,
+    check: (part) => verify(candidate, part),
+    onBytes: hooks.onFetchBytes && ((count) => hooks.onFetchBytes!(candidate, count)),
+  });
   candidate.path = dest;
   hooks.onFetched?.(candidate, { cached: false, bytes });
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { downloadPath } from "../../src/store/index.ts";
-import { mossAsync, moss, tempDir } from "../helpers/moss.ts";
+import { MOSS, mossAsync, moss, tempDir } from "../helpers/moss.ts";
 import { serveDirectory, type RepoServer } from "../helpers/http-repo.ts";
 import { distro, readStateId, snapshot, type Distro } from "../helpers/roots.ts";
 
@@ -141,5 +141,22 @@ describe("install from a repository", () => {
     } finally {
       await mirror.stop();
     }
+  }, 120_000);
+
+  test("on a terminal the downloads show progress; a package already downloaded says (cached)", async () => {
+    const cache = path.join(work, "shared-cache");
+    fs.mkdirSync(cache);
+    const first = await rootWithRepository("tty-1");
+    // script(1) gives moss a terminal; spawned without blocking, as the server runs in this process.
+    const tty = Bun.spawn(["script", "-qfec", `${MOSS} -D ${first} --cache ${cache} -y install mixnek`, "/dev/null"], { env: { ...process.env, NO_COLOR: "1", CI: "" }, stdout: "pipe", stdin: "ignore" });
+    const shown = await new Response(tty.stdout).text();
+    expect(await tty.exited).toBe(0);
+    expect(shown).toMatch(/\d+(\.\d)? (B|KiB|MiB)\/\d+(\.\d)? (KiB|MiB) .*\/s .* left/);
+    expect(shown).toContain("Installed mixnek");
+
+    const second = await rootWithRepository("tty-2");
+    const again = await mossAsync(["-D", second, "--cache", cache, "-y", "install", "mixnek"]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain("Installed mixnek (cached)");
   }, 120_000);
 });
