@@ -5,7 +5,9 @@
  *
  * Builds `dist/moss` when it is stale, generates a small seeded distribution of `.stone`
  * packages, packs one package by hand from a directory tree, then runs the real binary on them:
- * `inspect`, `inspect --check` of every package, and `extract` with the files verified on disk.
+ * `inspect`, `inspect --check` of every package, `extract` with the files verified on disk; then
+ * publishes them as a `file://` repository and installs from it into a throwaway root, removes,
+ * publishes a new release and syncs to it, lists the states and rolls back.
  * Everything lives in one temporary directory, removed at the end unless `--keep`.
  */
 import { spawnSync } from "node:child_process";
@@ -97,34 +99,46 @@ try {
   console.log(`inspect --json: ${json[0].packages[0].name} ${json[0].packages[0].version}, ${json[0].layout.length} layout entries, ` +
     `providers ${JSON.stringify(json[0].packages[0].providers)}`);
 
-  step("7. Install into a throwaway root: state 1");
+  step("7. Publish the packages as a repository, and add it to a throwaway root");
+  const repo = path.join(work, "repo");
+  fs.copyFileSync(hello, path.join(repo, path.basename(hello)));
+  const indexed = run(["index", repo], { quiet: true });
+  console.log(shown(indexed.trimEnd().split("\n").at(-1)!));
   const root = path.join(work, "root");
   fs.mkdirSync(root);
-  const byName = new Map(distro.packages.map((p) => [p.name, p]));
-  const providers = new Map<string, string>();
-  for (const p of distro.packages) for (const provider of [`name(${p.name})`, ...p.providers]) if (!providers.has(provider)) providers.set(provider, p.name);
-  const closure = (name: string, seen = new Set<string>()): Set<string> => {
-    if (seen.has(name)) return seen;
-    seen.add(name);
-    for (const dependency of byName.get(name)!.dependencies) closure(providers.get(dependency)!, seen);
-    return seen;
-  };
+  run(["-D", root, "repo", "add", "local", `file://${repo}/stone.index`, "-c", "the demo's packages"]);
+  run(["-D", root, "repo", "list"]);
+
+  step("8. Install by name from the repository, dependencies and all: state 1");
   const apps = distro.packages.filter((p) => p.role === "app").map((p) => p.name);
-  const files = (names: Iterable<string>) => [...names].sort().map((n) => path.join(work, "repo", byName.get(n)!.fileName));
-  run(["-D", root, "-y", "install", ...files(closure(apps[0]!))], { head: 12 });
+  run(["-D", root, "-y", "install", apps[0]!, "hello"], { head: 14 });
+  run(["-D", root, "search", "hello"]);
 
-  step("8. Install more (state 2), then remove it again (state 3)");
-  run(["-D", root, "-y", "install", ...files(closure(apps[1]!))], { quiet: true, echo: `-D $DEMO/root -y install <${apps[1]} and what it needs>` });
+  step("9. Install more (state 2), then remove it again (state 3)");
+  run(["-D", root, "-y", "install", apps[1]!], { quiet: true });
   run(["-D", root, "-y", "remove", apps[1]!]);
-  run(["-D", root, "state", "list"]);
 
-  step("9. Roll back to state 1, and check every file of every state");
-  run(["-D", root, "state", "diff", "1", "3"]);
+  step("10. Publish hello 2.0 and sync: state 4");
+  fs.writeFileSync(path.join(tree, "bin", "hello"), "#!/bin/sh\necho 'Hello again from moss-ts'\n", { mode: 0o755 });
+  const hello2 = path.join(repo, "hello-2.0-2-1-x86_64.stone");
+  const pack2 = spawnSync(process.execPath, [
+    path.join(ROOT, "scripts", "pack-stone.ts"), tree, "--name", "hello", "--version", "2.0", "--release", "2",
+    "--summary", "Says hello", "--license", "MPL-2.0", "--provides", "binary(hello)", "--depends", "binary(sh)", "-o", hello2,
+  ], { encoding: "utf8" });
+  if (pack2.status !== 0) throw new Error(`pack-stone failed:\n${pack2.stderr}`);
+  run(["index", repo], { quiet: true });
+  run(["-D", root, "repo", "update"]);
+  run(["-D", root, "list", "sync"]);
+  run(["-D", root, "-y", "sync"]);
+  run(["-D", root, "state", "list"], { head: 24 });
+
+  step("11. Roll back to state 1, and check every file of every state");
+  run(["-D", root, "state", "diff", "1", "4"]);
   run(["-D", root, "-y", "state", "activate", "1"]);
   console.log(`$DEMO/root/usr/.stateID: ${fs.readFileSync(path.join(root, "usr", ".stateID"), "utf8")}`);
   run(["-D", root, "state", "verify"]);
 
-  console.log(`\n${bold("Done.")} Repositories, sync, triggers and boot management arrive with the next issues.`);
+  console.log(`\n${bold("Done.")} Triggers and boot management arrive with the next issues.`);
 } finally {
   if (args.keep) console.log(`kept ${work}`);
   else fs.rmSync(work, { recursive: true, force: true });

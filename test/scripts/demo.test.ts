@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { ensureBinary } from "../helpers/moss.ts";
 
-test("the demo packs, verifies and extracts with dist/moss, and leaves no temporary directory", () => {
+test("the demo packs, verifies, extracts, installs and syncs from a repository, rolls back, and leaves no temporary directory", () => {
   ensureBinary();
   const before = new Set(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("moss-demo-")));
   const result = Bun.spawnSync([process.execPath, path.join(import.meta.dir, "../../scripts/demo.ts")], { env: { ...process.env, NO_COLOR: "1" } });
@@ -14,6 +14,10 @@ test("the demo packs, verifies and extracts with dist/moss, and leaves no tempor
   expect(result.exitCode).toBe(0);
   expect(stdout).toMatch(/^(\d+) of \1 packages: Result: OK$/m);
   expect(stdout).toContain("usr/bin/hi\nHello from moss-ts");
+  expect(stdout).toContain("local added\n");
+  expect(stdout).toContain("The following packages will be updated: \n\nhello 1.0-1 -> 2.0-2\n");
+  expect(stdout).toContain("$DEMO/root/usr/.stateID: 1\n");
+  expect(stdout).toContain("No issues found");
   expect(stdout).not.toContain("\x1b[");
   const after = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("moss-demo-") && !before.has(f));
   expect(after).toEqual([]);
