@@ -1,8 +1,8 @@
 /**
  * The candidate sets the install and remove use-cases resolve over: the active state's packages
  * (metadata from the `install` DB) and local `.stone` files given on the command line. A local
- * file's package id is the SHA-256 of the file, exactly what a repository index would call it
- * (spec stone §10), so the same package met later through a repository is the same package.
+ * file's package id is its meta id (see readLocalStone); `sync` recognises the same build met
+ * later through a repository, where its id is the file's SHA-256.
  */
 import fs from "node:fs";
 import path from "node:path";

@@ -7,9 +7,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { MossError } from "../errors.ts";
-import type { Candidate, CandidateSource } from "../registry/candidates.ts";
+import { CandidateSource, type Candidate } from "../registry/candidates.ts";
 import { Transaction, findConflicts } from "../registry/transaction.ts";
 import { SYSTEM_MODEL_PATH } from "../repository/manager.ts";
+import { metaId } from "../stone/index.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
 import { fetchPackages } from "./fetch.ts";
 import { cachePackages, sortByName, type InstallHooks } from "./install.ts";
@@ -26,12 +27,14 @@ export interface SyncPlan {
   installed: CandidateSource;
 }
 
-export function planSync(session: Session, available: CandidateSource[]): SyncPlan {
+export function planSync(session: Session, availableSources: CandidateSource[]): SyncPlan {
+  let available = availableSources;
   if (fs.existsSync(path.join(session.installation.root, SYSTEM_MODEL_PATH))) {
     throw new MossError("SYSTEM_MODEL_UNSUPPORTED", `${path.join(session.installation.root, SYSTEM_MODEL_PATH)} exists, and this moss-ts cannot sync to a system model yet`);
   }
   const installed = installedSource(session.installation, session.dbs);
   const installedIds = new Set(installed.all().map((c) => c.id));
+  available = withInstalledTwins(available, installed);
   const wanted = installed.all().filter((c) => c.explicit).map((c) => {
     const best = bestNamed(available, c.meta.name);
     return best && !installedIds.has(best.id) ? best.id : c.id;
@@ -54,6 +57,27 @@ export function planSync(session: Session, available: CandidateSource[]): SyncPl
     removed: sortByName(installed.all().filter((c) => !finalNames.has(c.meta.name))),
     installed,
   };
+}
+
+/**
+ * A package installed from a local file is known by its meta id, the same package in a
+ * repository by its hash. The same name, version, release, build release and architecture is the
+ * same build: the repositories offer the installed package in its place, so that syncing does
+ * not copy a package onto itself.
+ */
+function withInstalledTwins(available: CandidateSource[], installed: CandidateSource): CandidateSource[] {
+  const local = new Map(installed.all().filter((c) => c.id === metaId(c.meta)).map((c) => [c.id, c]));
+  if (local.size === 0) return available;
+  return available.map((source) => {
+    let changed = false;
+    const candidates = source.all().map((c) => {
+      const twin = local.get(metaId(c.meta));
+      if (!twin || twin.meta.buildRelease !== c.meta.buildRelease) return c;
+      changed = true;
+      return twin;
+    });
+    return changed ? new CandidateSource(source.kind, candidates) : source;
+  });
 }
 
 export function hasChanges(plan: SyncPlan): boolean {

@@ -191,3 +191,25 @@ describe("search-file", () => {
     expect((await mossAsync(["-D", root, "search-file", "Bin/helper"])).stdout).toBe("");
   });
 });
+
+describe("packages installed from local files", () => {
+  test("sync knows them in a repository by their build, and does not copy them onto themselves", async () => {
+    const dir = path.join(work, "local-then-repo");
+    const files = path.join(work, "local-files");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(files, { recursive: true });
+    const tool = await tinyStone(files, { name: "tool", depends: ["soname(libtool.so.1(x86_64))"], files: { "bin/tool": "tool 1\n" } });
+    const lib = await tinyStone(files, { name: "libtool", provides: ["soname(libtool.so.1(x86_64))"], files: { "lib/libtool.so.1": "lib 1\n" } });
+    expect(moss(["-D", dir, "-y", "install", tool, lib]).status).toBe(0);
+    expect(moss(["index", files]).status).toBe(0);
+    expect(moss(["-D", dir, "repo", "add", "files", `file://${files}/stone.index`]).status).toBe(0);
+    expect(moss(["-D", dir, "sync"]).stdout).toBe("No packages to sync\n");
+
+    await tinyStone(files, { name: "libtool", release: 2, provides: ["soname(libtool.so.1(x86_64))"], files: { "lib/libtool.so.1": "lib 2\n" } });
+    expect(moss(["index", files]).status).toBe(0);
+    const plan = JSON.parse(moss(["-D", dir, "sync", "-u", "--dry-run", "--json"]).stdout);
+    expect(plan.update.map((u: { name: string }) => u.name)).toEqual(["libtool"]);
+    expect(plan.add).toEqual([]);
+    expect(plan.remove).toEqual([]);
+  });
+});
