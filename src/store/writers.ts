@@ -77,11 +77,14 @@ export function recordSweep(v2Dir: string, stale: readonly string[], clean: bool
   for (const marker of stale) fs.rmSync(marker, { force: true });
   const stamp = `${v2Dir}/${SWEPT_STAMP}`;
   try {
-    if (clean) fs.closeSync(fs.openSync(stamp, "w", 0o644));
-    else fs.rmSync(stamp, { force: true });
+    if (clean) {
+      // An empty store is stamped too (v2 made for it): else the command after a first install
+      // would walk the whole new store (measured: 1.3 s of a 0.1 s `repo update`).
+      fs.mkdirSync(v2Dir, { recursive: true });
+      fs.closeSync(fs.openSync(stamp, "w", 0o644));
+    } else fs.rmSync(stamp, { force: true });
   } catch (error) {
-    // No assets directory yet: nothing to stamp, and the next command sweeps an empty store.
-    if (errnoOf(error) !== "ENOENT") throw storeIoError("cannot write", stamp, error);
+    throw storeIoError("cannot write", stamp, error);
   }
 }
 

@@ -35,6 +35,13 @@ describe("writer markers", () => {
     expect(fs.existsSync(foreign)).toBe(true);
   });
 
+  test("an empty store, before the first install, is stamped too: the command after it does not walk the new store", () => {
+    const store = storeIn(tempRoot());
+    expect(fs.existsSync(path.join(store.assetsDir, "v2"))).toBe(false);
+    cleanLeftovers(store);
+    expect(fs.existsSync(path.join(store.assetsDir, "v2", SWEPT_STAMP))).toBe(true);
+  });
+
   test("a writer killed with parts on disk leaves its marker, and the next clean-up removes both", () => {
     const root = tempRoot();
     const store = storeIn(root);
