@@ -9,7 +9,10 @@
  *   - `pacman -U` exactly as the rig's run.py runs it (same pacman.conf, empty hook dir, root setup);
  *   - `tar -x` of the union tarball (the unpack floor: decompress and write every file);
  *   - `dist/moss -D ROOT -y install <the 300 v1 .stone files>` (and with `--single-thread`, the
- *     same with one unpack thread and one blit thread).
+ *     same with one unpack thread and one blit thread);
+ *   - with `--http`: `dist/moss -D ROOT -y install <the 300 names>` from a repository served over
+ *     HTTP on 127.0.0.1 by a separate process (an index of v1 made by `moss index`, added untimed
+ *     with `repo add`): the same install with the downloads, checks and download cache on top.
  * Each is preceded by an untimed `sync` and followed by a timed one (`+ sync`), as in run.py;
  * moss makes its tree durable itself (syncfs before the state goes live), so its `+ sync` is the
  * rest. Peak RSS is GNU time's %M.
@@ -34,6 +37,8 @@ const { values: args } = parseArgs({
     only: { type: "string", default: "" },
     /** Also time moss with one unpack thread and one blit thread (MOSS_UNPACK_THREADS=1 MOSS_BLIT_THREADS=1). */
     "single-thread": { type: "boolean", default: false },
+    /** Also time the install from a local HTTP repository. */
+    http: { type: "boolean", default: false },
   },
 });
 const rounds = Number(args.rounds);
@@ -45,9 +50,10 @@ const moss = freshBinary(log);
 const lot = new ParkingLot(data, "install");
 const pacmanSetup = preparePacman(data);
 
-type Method = "pacman -U" | "tar -x zstd (floor)" | "moss install" | "moss install, 1 thread";
+type Method = "pacman -U" | "tar -x zstd (floor)" | "moss install" | "moss install, 1 thread" | "moss install from HTTP";
 const allMethods: Method[] = ["pacman -U", "tar -x zstd (floor)", "moss install"];
 if (args["single-thread"]) allMethods.push("moss install, 1 thread");
+if (args.http) allMethods.push("moss install from HTTP");
 const methods = allMethods.filter((m) => !args.only || args.only.split(",").some((s) => m.includes(s)));
 interface Sample extends TimedRun {
   round: number;
@@ -57,6 +63,7 @@ const samples = new Map<Method, Sample[]>(methods.map((m) => [m, []]));
 let lastMossRoot: string | undefined;
 let activation: { toFirst: number[]; toSecond: number[]; peakKiB: number } | undefined;
 
+const http = methods.includes("moss install from HTTP") ? serveV1Repository() : undefined;
 try {
   for (let round = 0; round < rounds; round++) {
     for (const method of rotated(methods, round)) {
@@ -72,6 +79,7 @@ try {
   }
   if (lastMossRoot && activations > 0) activation = measureActivation(lastMossRoot);
 } finally {
+  http?.server.kill();
   lot.deleteParked();
 }
 
@@ -128,7 +136,25 @@ function runMethod(method: Method, root: string): TimedRun {
       return timed([moss, "-D", root, "-y", "install", ...data.stones]);
     case "moss install, 1 thread":
       return timed([moss, "-D", root, "-y", "install", ...data.stones], { ...process.env, MOSS_UNPACK_THREADS: "1", MOSS_BLIT_THREADS: "1" });
+    case "moss install from HTTP":
+      run([moss, "-D", root, "repo", "add", "bench", http!.indexUrl], { quiet: true });
+      return timed([moss, "-D", root, "-y", "install", ...http!.names]);
   }
+}
+
+/**
+ * An index of the v1 packages (`moss index -o`, beside the rig's data) and a web server for the
+ * data directory in a process of its own (the timed runs block this one).
+ */
+function serveV1Repository() {
+  const indexDir = path.join(data.dir, "moss-work", "http-v1");
+  fs.mkdirSync(indexDir, { recursive: true });
+  const indexed = JSON.parse(run([moss, "index", "--json", "-o", indexDir, path.dirname(data.stones[0]!)], { quiet: true }));
+  const names: string[] = indexed.packages.map((p: { name: string }) => p.name);
+  const port = 20000 + (process.pid % 20000);
+  const server = Bun.spawn(["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", data.dir, String(port)], { stdout: "ignore", stderr: "ignore" });
+  for (let i = 0; i < 50 && spawnSync("sh", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status !== 0; i++) Bun.sleepSync(100);
+  return { server, names, indexUrl: `http://127.0.0.1:${port}/${path.relative(data.dir, indexDir)}/stone.index` };
 }
 
 /** run.py's pacman command line, word for word. */
