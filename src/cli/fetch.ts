@@ -3,7 +3,7 @@ import path from "node:path";
 import { fetchPackages } from "../client/fetch.ts";
 import { availableSources } from "../client/repositories.ts";
 import { MossError } from "../errors.ts";
-import { providerText, type Candidate } from "../registry/candidates.ts";
+import { firstProviding, providerText, type Candidate } from "../registry/candidates.ts";
 import { json, out } from "../ui/output.ts";
 import { mossCommand } from "./command.ts";
 import { withSession } from "./session.ts";
@@ -23,11 +23,9 @@ export default mossCommand({
     withSession(globals, false, async (session) => {
       const sources = await availableSources(session);
       const wanted: Candidate[] = args._.map((arg) => {
-        for (const source of sources) {
-          const pick = source.providing(providerText(arg))[0];
-          if (pick) return { ...pick, path: undefined };
-        }
-        throw new MossError("NO_PACKAGE", `no package found: ${arg}`);
+        const pick = firstProviding(sources, providerText(arg));
+        if (!pick) throw new MossError("NO_PACKAGE", `no package found: ${arg}`);
+        return { ...pick, path: undefined };
       });
       const dir = path.resolve(args["output-dir"]);
       fs.mkdirSync(dir, { recursive: true });

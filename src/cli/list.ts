@@ -1,6 +1,6 @@
 import { installedSource } from "../client/packages.ts";
-import { availableSources, bestNamed } from "../client/repositories.ts";
-import type { Candidate } from "../registry/candidates.ts";
+import { availableSources } from "../client/repositories.ts";
+import { bestNamed, bestPerName } from "../registry/candidates.ts";
 import { MossError } from "../errors.ts";
 import { json, out } from "../ui/output.ts";
 import { packageLines } from "../ui/package-list.ts";
@@ -39,11 +39,7 @@ const available = mossCommand({
   args: { json: { type: "boolean", description: "Print JSON" } },
   run: (args, globals) =>
     withSession(globals, false, async (session) => {
-      const best = new Map<string, Candidate>();
-      for (const source of await availableSources(session)) {
-        for (const candidate of source.all()) if (!best.has(candidate.meta.name)) best.set(candidate.meta.name, bestNamed([source], candidate.meta.name)!);
-      }
-      const rows = [...best.values()].map((c) => ({ id: c.id, name: c.meta.name, version: c.meta.version, release: c.meta.release, summary: c.meta.summary, repository: c.repository })).sort(byName);
+      const rows = bestPerName(await availableSources(session)).map((c) => ({ id: c.id, name: c.meta.name, version: c.meta.version, release: c.meta.release, summary: c.meta.summary, repository: c.repository })).sort(byName);
       if (args.json) return json(rows);
       if (rows.length === 0) throw new MossError("NO_PACKAGES", "list: No packages found");
       for (const line of packageLines(rows)) out(line);

@@ -1,17 +1,15 @@
 import { MossError } from "../errors.ts";
 import { normaliseUrl, parseVersion, repositoryFromFields, sanitizeId, type Repository } from "../repository/config.ts";
-import { RepositoryManager } from "../repository/manager.ts";
+import type { RepositoryManager } from "../repository/manager.ts";
+import { openRepositories } from "../client/repositories.ts";
 import type { RefreshReport } from "../repository/refresh.ts";
-import { err, json, out } from "../ui/output.ts";
+import { json, out } from "../ui/output.ts";
 import { mossCommand } from "./command.ts";
 import type { GlobalOptions } from "./argv.ts";
 import { withSession } from "./session.ts";
 
 async function withManager<T>(globals: GlobalOptions, write: boolean, work: (manager: RepositoryManager) => Promise<T> | T): Promise<T> {
-  return withSession(globals, write, async (session) => {
-    const manager = await RepositoryManager.open({ root: session.installation.root, repoDir: session.installation.repoDir, warn: (m) => err(`Warning: ${m}`) });
-    return work(manager);
-  });
+  return withSession(globals, write, async (session) => work(await openRepositories(session)));
 }
 
 /** `--root-index version=stream/x,channel=main,arch=x86_64` (spec §4.13). */

@@ -9,7 +9,7 @@ import path from "node:path";
 import { LAYOUT_BATCH_ROWS } from "../constants.ts";
 import type { PackageLayout } from "../db/index.ts";
 import { MossError } from "../errors.ts";
-import { CandidateSource, providerText, type Candidate } from "../registry/candidates.ts";
+import { CandidateSource, firstProviding, providerText, type Candidate } from "../registry/candidates.ts";
 import { findConflicts, Transaction } from "../registry/transaction.ts";
 import { ensureRootLinks, writeOsRelease } from "../installation/index.ts";
 import { unpackAll } from "../store/index.ts";
@@ -48,13 +48,6 @@ export async function planInstall(session: Session, args: string[]): Promise<Ins
   }
   // Local files first: naming a file is asking for exactly that package.
   const sources = [new CandidateSource("local", local), ...(await availableSources(session))];
-  const firstProviding = (provider: string) => {
-    for (const source of sources) {
-      const pick = source.providing(provider)[0];
-      if (pick) return pick;
-    }
-    return undefined;
-  };
 
   const requestedIds = new Set<string>();
   const alreadyInstalled: Candidate[] = [];
@@ -65,7 +58,7 @@ export async function planInstall(session: Session, args: string[]): Promise<Ins
       continue;
     }
     const provider = providerText(arg);
-    const pick = firstProviding(provider);
+    const pick = firstProviding(sources, provider);
     if (pick) requestedIds.add(pick.id);
     else {
       const present = installed.providing(provider)[0];

@@ -13,12 +13,3 @@ export async function openRepositories(session: Session): Promise<RepositoryMana
 export async function availableSources(session: Session): Promise<CandidateSource[]> {
   return repositorySources(await openRepositories(session));
 }
-
-/** The best package named `name` among `sources` (the first source that has one). */
-export function bestNamed(sources: CandidateSource[], name: string) {
-  for (const source of sources) {
-    const pick = source.providing(`name(${name})`)[0];
-    if (pick) return pick;
-  }
-  return undefined;
-}

@@ -5,8 +5,7 @@
  * §9 #40), and keywords are plain text, never SQL patterns.
  */
 import { MossError } from "../errors.ts";
-import { formatDependency } from "../stone/index.ts";
-import type { Candidate, CandidateSource } from "../registry/candidates.ts";
+import { bestPerName, textsOf, type Candidate, type CandidateSource } from "../registry/candidates.ts";
 
 export const PROVIDER_KINDS = ["name", "soname", "pkgconfig", "interpreter", "cmake", "python", "binary", "sysbinary", "pkgconfig32"] as const;
 
@@ -26,25 +25,10 @@ export function providerQuery(kind: string, keyword: string): string {
 const byName = (a: Candidate, b: Candidate) =>
   a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : a.meta.summary < b.meta.summary ? -1 : a.meta.summary > b.meta.summary ? 1 : 0;
 
-/** Best candidate per name among `sources` (the first source that has the name wins). */
-function bestPerName(sources: CandidateSource[], keep: (c: Candidate) => boolean): Candidate[] {
-  const best = new Map<string, Candidate>();
-  for (const source of sources) {
-    for (const candidate of source.all()) {
-      if (!keep(candidate)) continue;
-      const current = best.get(candidate.meta.name);
-      if (!current || (current.source === candidate.source && better(candidate, current))) best.set(candidate.meta.name, candidate);
-    }
-  }
-  return [...best.values()];
-}
-
-const better = (a: Candidate, b: Candidate) => a.meta.release > b.meta.release || (a.meta.release === b.meta.release && a.meta.buildRelease > b.meta.buildRelease);
-
 export function search(sources: CandidateSource[], query: { keyword: string; provider?: string }): SearchHit[] {
   const provider = query.provider ?? (query.keyword.includes("(") ? query.keyword : undefined);
   if (provider !== undefined) {
-    return bestPerName(sources, (c) => c.meta.providers.some((p) => formatDependency(p) === provider)).sort(byName).map((candidate) => ({ candidate }));
+    return bestPerName(sources, (c) => textsOf(c.meta).providers.includes(provider)).sort(byName).map((candidate) => ({ candidate }));
   }
   const needle = query.keyword.toLowerCase();
   const hits = bestPerName(sources, (c) => c.meta.name.toLowerCase().includes(needle) || c.meta.summary.toLowerCase().includes(needle));

@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { MossError } from "../errors.ts";
-import { CandidateSource, type Candidate } from "../registry/candidates.ts";
+import { bestNamed, CandidateSource, type Candidate } from "../registry/candidates.ts";
 import { Transaction, findConflicts } from "../registry/transaction.ts";
 import { SYSTEM_MODEL_PATH } from "../repository/manager.ts";
 import { metaId } from "../stone/index.ts";
@@ -15,7 +15,6 @@ import { applyNewState, type NewStateResult } from "../transaction/new-state.ts"
 import { fetchPackages } from "./fetch.ts";
 import { cachePackages, sortByName, type InstallHooks } from "./install.ts";
 import { installedSource } from "./packages.ts";
-import { bestNamed } from "./repositories.ts";
 import type { Session } from "./session.ts";
 
 export interface SyncPlan {

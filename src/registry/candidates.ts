@@ -73,6 +73,39 @@ export class CandidateSource {
   }
 }
 
+/** The first candidate providing `provider` (canonical text) among `sources`, asked in order. */
+export function firstProviding(sources: readonly CandidateSource[], provider: string): Candidate | undefined {
+  for (const source of sources) {
+    const pick = source.providing(provider)[0];
+    if (pick) return pick;
+  }
+  return undefined;
+}
+
+/** The best package named `name` among `sources` (the first source that has one). */
+export function bestNamed(sources: readonly CandidateSource[], name: string): Candidate | undefined {
+  return firstProviding(sources, `name(${name})`);
+}
+
+/**
+ * One candidate per name among those `keep` accepts: from the first source that has an accepted
+ * one of that name, the best of them there (the order `providing` uses).
+ */
+export function bestPerName(sources: readonly CandidateSource[], keep: (candidate: Candidate) => boolean = () => true): Candidate[] {
+  const best = new Map<string, Candidate>();
+  for (const source of sources) {
+    const fromThis = new Map<string, Candidate>();
+    for (const candidate of source.all()) {
+      const name = candidate.meta.name;
+      if (best.has(name) || !keep(candidate)) continue;
+      const current = fromThis.get(name);
+      if (!current || better(candidate, current) < 0) fromThis.set(name, candidate);
+    }
+    for (const [name, candidate] of fromThis) best.set(name, candidate);
+  }
+  return [...best.values()];
+}
+
 function better(a: Candidate, b: Candidate): number {
   return b.meta.release - a.meta.release || b.meta.buildRelease - a.meta.buildRelease || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
