@@ -1,5 +1,16 @@
 /** Small text forms shared by renderers, matching what Rust moss prints. */
 
+interface PackageLike {
+  id: string;
+  meta: { name: string; version: string; release: number };
+}
+
+/** A package as the plan columns show it. */
+export const columnItem = (c: Pick<PackageLike, "meta">) => ({ name: c.meta.name, version: c.meta.version, release: c.meta.release });
+
+/** A package in the `--json` of install, remove and sync. */
+export const packageRow = (c: PackageLike) => ({ id: c.id, ...columnItem(c) });
+
 /** Rust's `{:?}` of a path: double-quoted, with quotes, backslashes and control characters escaped. */
 export function rustDebugPath(path: string): string {
   return JSON.stringify(path);

@@ -6,10 +6,9 @@ import { json, out } from "../ui/output.ts";
 import { createProgress } from "../ui/progress.ts";
 import { mossCommand } from "./command.ts";
 import { cacheHooks } from "./cache-hooks.ts";
-import { blitSummary } from "./format.ts";
+import { blitSummary, columnItem, packageRow } from "./format.ts";
 import { withSession } from "./session.ts";
 
-const columnItem = (c: { meta: { name: string; version: string; release: number } }) => ({ name: c.meta.name, version: c.meta.version, release: c.meta.release });
 
 export default mossCommand({
   meta: { name: "install", description: "Install packages (names, providers or local .stone files)" },
@@ -30,7 +29,7 @@ export default mossCommand({
       }
       if (!args.json) out(`The following package(s) will be installed:\n\n${packageColumns(plan.missing.map(columnItem))}\n`);
       if (args["dry-run"]) {
-        if (args.json) json({ dryRun: true, install: plan.missing.map((c) => ({ id: c.id, name: c.meta.name, version: c.meta.version, release: c.meta.release })) });
+        if (args.json) json({ dryRun: true, install: plan.missing.map(packageRow) });
         return;
       }
       await confirmOrCancel("Do you wish to continue?", { yes: globals.yes });
@@ -39,7 +38,7 @@ export default mossCommand({
       const result = await applyInstall(session, plan, { ...hooks, onBlitProgress: progress?.update }).finally(hooks.finish);
       progress?.done();
       if (args.json) {
-        return json({ state: result.stateId, previous: result.previous ?? null, installed: plan.missing.map((c) => ({ id: c.id, name: c.meta.name, version: c.meta.version, release: c.meta.release })), blit: result.blit });
+        return json({ state: result.stateId, previous: result.previous ?? null, installed: plan.missing.map(packageRow), blit: result.blit });
       }
       out(`\n${blitSummary(result.blit.entries, result.blit.seconds)}`);
     });
@@ -47,7 +46,7 @@ export default mossCommand({
 });
 
 async function installTo(session: Session, plan: InstallPlan, dir: string, opts: { dryRun: boolean; json: boolean; yes: boolean }) {
-  const packages = plan.resolved.map((c) => ({ id: c.id, name: c.meta.name, version: c.meta.version, release: c.meta.release }));
+  const packages = plan.resolved.map(packageRow);
   if (!opts.json) out(`The following package(s) will be installed:\n\n${packageColumns(plan.resolved.map(columnItem))}\n`);
   if (opts.dryRun) {
     if (opts.json) json({ dryRun: true, to: dir, install: packages });

@@ -4,7 +4,7 @@ import { confirmOrCancel } from "../ui/confirm.ts";
 import { json, out } from "../ui/output.ts";
 import { createProgress } from "../ui/progress.ts";
 import { mossCommand } from "./command.ts";
-import { blitSummary } from "./format.ts";
+import { blitSummary, packageRow } from "./format.ts";
 import { withSession } from "./session.ts";
 
 export default mossCommand({
@@ -17,7 +17,7 @@ export default mossCommand({
   async run(args, globals) {
     await withSession(globals, !args["dry-run"], async (session) => {
       const plan = planRemove(session, args._);
-      const removed = plan.removed.map((c) => ({ id: c.id, name: c.meta.name, version: c.meta.version, release: c.meta.release }));
+      const removed = plan.removed.map(packageRow);
       if (!args.json) out(`The following package(s) will be removed:\n\n${packageColumns(removed)}\n`);
       if (args["dry-run"]) {
         if (args.json) json({ dryRun: true, remove: removed });

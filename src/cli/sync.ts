@@ -1,4 +1,3 @@
-import type { Candidate } from "../registry/candidates.ts";
 import { applyEphemeral } from "../client/install.ts";
 import { availableSources, openRepositories } from "../client/repositories.ts";
 import { applySync, hasChanges, planSync, type SyncPlan } from "../client/sync.ts";
@@ -9,27 +8,25 @@ import { json, out } from "../ui/output.ts";
 import { createProgress } from "../ui/progress.ts";
 import { mossCommand } from "./command.ts";
 import { cacheHooks } from "./cache-hooks.ts";
-import { blitSummary } from "./format.ts";
+import { blitSummary, columnItem, packageRow } from "./format.ts";
 import { withSession } from "./session.ts";
 
-const row = (c: Candidate) => ({ id: c.id, name: c.meta.name, version: c.meta.version, release: c.meta.release });
-const item = (c: Candidate) => ({ name: c.meta.name, version: c.meta.version, release: c.meta.release });
 
 function planJson(plan: SyncPlan) {
   return {
-    add: plan.added.map(row),
-    update: plan.updated.map(({ from, to }) => ({ name: to.meta.name, from: row(from), to: row(to) })),
-    remove: plan.removed.map(row),
+    add: plan.added.map(packageRow),
+    update: plan.updated.map(({ from, to }) => ({ name: to.meta.name, from: packageRow(from), to: packageRow(to) })),
+    remove: plan.removed.map(packageRow),
   };
 }
 
 function printPlan(plan: SyncPlan): void {
-  if (plan.added.length > 0) out(`The following packages will be added: \n\n${packageColumns(plan.added.map(item))}\n`);
+  if (plan.added.length > 0) out(`The following packages will be added: \n\n${packageColumns(plan.added.map(columnItem))}\n`);
   if (plan.updated.length > 0) {
     const items = plan.updated.map(({ from, to }) => ({ name: to.meta.name, version: `${from.meta.version}-${from.meta.release} -> ${to.meta.version}`, release: to.meta.release }));
     out(`The following packages will be updated: \n\n${packageColumns(items)}\n`);
   }
-  if (plan.removed.length > 0) out(`The following orphaned packages will be removed: \n\n${packageColumns(plan.removed.map(item))}\n`);
+  if (plan.removed.length > 0) out(`The following orphaned packages will be removed: \n\n${packageColumns(plan.removed.map(columnItem))}\n`);
 }
 
 export default mossCommand({
@@ -54,8 +51,8 @@ export default mossCommand({
       }
       const plan = planSync(session, await availableSources(session));
       if (args.to) {
-        const packages = plan.final.map(row);
-        if (!args.json) out(`The following package(s) will be installed:\n\n${packageColumns(plan.final.map(item))}\n`);
+        const packages = plan.final.map(packageRow);
+        if (!args.json) out(`The following package(s) will be installed:\n\n${packageColumns(plan.final.map(columnItem))}\n`);
         if (args["dry-run"]) return args.json ? json({ dryRun: true, to: args.to, install: packages }) : undefined;
         await confirmOrCancel("Do you wish to continue?", { yes: globals.yes });
         const hooks = cacheHooks(plan.final, Boolean(args.json));
