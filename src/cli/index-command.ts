@@ -1,5 +1,5 @@
 import path from "node:path";
-import { stoneFiles, writeIndex } from "../repository/index-writer.ts";
+import { writeIndex } from "../repository/index-writer.ts";
 import { signFile } from "../repository/signature.ts";
 import { json, out } from "../ui/output.ts";
 import { mossCommand } from "./command.ts";
@@ -15,8 +15,8 @@ export default mossCommand({
   async run(args) {
     const inputDir = path.resolve(args.dir);
     const outDir = path.resolve(args["output-dir"] ?? args.dir);
-    if (!args.json) out(`Indexing ${stoneFiles(inputDir).length} files\n`);
     const packages = await writeIndex(inputDir, outDir, {
+      onStart: args.json ? undefined : (count) => out(`Indexing ${count} files\n`),
       onFile: args.json ? undefined : (file) => out(`Indexed ${file.uri}${file.reused ? " (unchanged)" : ""}`),
     });
     const written = path.join(outDir, "stone.index");

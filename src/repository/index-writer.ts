@@ -34,11 +34,13 @@ export interface IndexedFile {
 }
 
 export interface IndexOptions {
+  /** How many `.stone` files were found, before any is read. */
+  onStart?: (files: number) => void;
   onFile?: (file: IndexedFile) => void;
 }
 
 /** Every `.stone` below `dir`, sorted. */
-export function stoneFiles(dir: string): string[] {
+function stoneFiles(dir: string): string[] {
   return fs
     .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.name.endsWith(".stone") && entry.isFile())
@@ -83,6 +85,7 @@ export async function writeIndex(inputDir: string, outDir: string, opts: IndexOp
   }
   const previous = previousIndex(outDir);
   const files = stoneFiles(inputDir);
+  opts.onStart?.(files.length);
   const indexed = files.map((file) => {
     const one = indexFile(file, path.relative(outDir, file).split(path.sep).join("/"), previous);
     opts.onFile?.(one);
