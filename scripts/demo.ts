@@ -43,6 +43,16 @@ function run(argv: string[], opts: { quiet?: boolean; head?: number; echo?: stri
   return result.stdout;
 }
 
+/** scripts/pack-stone.ts makes the hand-made `hello` package from `tree`; what it printed. */
+function packHello(tree: string, version: string, release: number, out: string): string {
+  const pack = spawnSync(process.execPath, [
+    path.join(ROOT, "scripts", "pack-stone.ts"), tree, "--name", "hello", "--version", version, "--release", String(release),
+    "--summary", "Says hello", "--license", "MPL-2.0", "--provides", "binary(hello)", "--depends", "binary(sh)", "-o", out,
+  ], { encoding: "utf8" });
+  if (pack.status !== 0) throw new Error(`pack-stone failed:\n${pack.stderr}`);
+  return pack.stdout.trimEnd();
+}
+
 try {
   console.log(`moss-ts demo in ${work} (shown as $DEMO)`);
   run(["--version"]);
@@ -65,12 +75,7 @@ try {
   fs.writeFileSync(path.join(tree, "share", "doc", "hello", "README"), "A package packed by scripts/pack-stone.ts.\n");
   fs.symlinkSync("hello", path.join(tree, "bin", "hi"));
   const hello = path.join(work, "hello-1.0-1-1-x86_64.stone");
-  const pack = spawnSync(process.execPath, [
-    path.join(ROOT, "scripts", "pack-stone.ts"), tree, "--name", "hello", "--version", "1.0", "--release", "1",
-    "--summary", "Says hello", "--license", "MPL-2.0", "--provides", "binary(hello)", "--depends", "binary(sh)", "-o", hello,
-  ], { encoding: "utf8" });
-  if (pack.status !== 0) throw new Error(`pack-stone failed:\n${pack.stderr}`);
-  console.log(shown(pack.stdout.trimEnd()));
+  console.log(shown(packHello(tree, "1.0", 1, hello)));
 
   step("3. Inspect it (the same text as Rust moss)");
   run(["inspect", hello]);
@@ -120,12 +125,7 @@ try {
 
   step("10. Publish hello 2.0 and sync: state 4");
   fs.writeFileSync(path.join(tree, "bin", "hello"), "#!/bin/sh\necho 'Hello again from moss-ts'\n", { mode: 0o755 });
-  const hello2 = path.join(repo, "hello-2.0-2-1-x86_64.stone");
-  const pack2 = spawnSync(process.execPath, [
-    path.join(ROOT, "scripts", "pack-stone.ts"), tree, "--name", "hello", "--version", "2.0", "--release", "2",
-    "--summary", "Says hello", "--license", "MPL-2.0", "--provides", "binary(hello)", "--depends", "binary(sh)", "-o", hello2,
-  ], { encoding: "utf8" });
-  if (pack2.status !== 0) throw new Error(`pack-stone failed:\n${pack2.stderr}`);
+  packHello(tree, "2.0", 2, path.join(repo, "hello-2.0-2-1-x86_64.stone"));
   run(["index", repo], { quiet: true });
   run(["-D", root, "repo", "update"]);
   run(["-D", root, "list", "sync"]);
