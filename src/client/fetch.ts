@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { forEachLimited } from "../concurrency.ts";
 import { MossError } from "../errors.ts";
 import { sha256File } from "../hash/sha256.ts";
 import { downloadFile } from "../net/download.ts";
@@ -70,18 +71,5 @@ async function fetchOne(cacheDir: string, candidate: Candidate, hooks: FetchHook
  */
 export async function fetchPackages(cacheDir: string, candidates: Candidate[], hooks: FetchHooks = {}): Promise<void> {
   const queue = candidates.filter((c) => c.source === "repository" && c.path === undefined);
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (failed === undefined && next < queue.length) {
-      const candidate = queue[next++]!;
-      try {
-        await fetchOne(cacheDir, candidate, hooks);
-      } catch (error) {
-        failed ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, queue.length) }, worker));
-  if (failed !== undefined) throw failed;
+  await forEachLimited(queue, DOWNLOAD_CONCURRENCY, (candidate) => fetchOne(cacheDir, candidate, hooks));
 }

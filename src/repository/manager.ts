@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { savedConfigPath } from "../config/loader.ts";
 import { MetaDb } from "../db/index.ts";
+import { forEachLimited } from "../concurrency.ts";
 import { MossError } from "../errors.ts";
 import { deleteRepositoryFiles, loadRepositories, saveRepository, type Repository } from "./config.ts";
 import { repositoryDir } from "./identity.ts";
@@ -107,27 +108,21 @@ export class RepositoryManager {
    * Refreshes one repository (a disabled one: nothing) or every enabled one, `REFRESH_CONCURRENCY`
    * at a time. Every repository is tried; the failures come back with the reports.
    */
-  async update(id?: string, onStart?: (id: string) => void): Promise<{ reports: RefreshReport[]; failures: { id: string; error: Error }[] }> {
+  async update(id?: string): Promise<{ reports: RefreshReport[]; failures: { id: string; error: Error }[] }> {
     const targets = id === undefined ? this.list().filter((r) => r.active) : [this.get(id)].filter((r) => r.active);
-    const reports: RefreshReport[] = [];
-    const failures: { id: string; error: Error }[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < targets.length) {
-        const repository = targets[next++]!;
-        onStart?.(repository.id);
-        try {
-          reports.push(await refreshRepository(this.opts.repoDir, repository));
-        } catch (error) {
-          failures.push({ id: repository.id, error: error as Error });
-        }
+    // In the order of `targets`, whichever finishes first.
+    const outcomes: ({ report: RefreshReport } | { error: Error })[] = new Array(targets.length);
+    await forEachLimited(targets, REFRESH_CONCURRENCY, async (repository, index) => {
+      try {
+        outcomes[index] = { report: await refreshRepository(this.opts.repoDir, repository) };
+      } catch (error) {
+        outcomes[index] = { error: error as Error };
       }
+    });
+    return {
+      reports: outcomes.flatMap((o) => ("report" in o ? [o.report] : [])),
+      failures: outcomes.flatMap((o, i) => ("error" in o ? [{ id: targets[i]!.id, error: o.error }] : [])),
     };
-    await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, targets.length) }, worker));
-    const order = new Map(targets.map((r, i) => [r.id, i]));
-    reports.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    failures.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    return { reports, failures };
   }
 
   private ensureDir(repository: Repository): void {
