@@ -6,7 +6,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { MetaDb } from "../db/index.ts";
-import { DB_FILE } from "../repository/refresh.ts";
 import { collectAssets, collectDownloads } from "../store/index.ts";
 import { openRepositories } from "./repositories.ts";
 import type { Session } from "./session.ts";
@@ -23,7 +22,7 @@ export async function pruneCache(session: Session): Promise<CachePruneReport> {
   const manager = await openRepositories(session);
   const keep = new Set(dbs.state.list().flatMap((s) => s.selections.map((sel) => sel.packageId)));
   for (const repository of manager.list().filter((r) => r.active)) {
-    const db = MetaDb.open(path.join(manager.dirOf(repository), DB_FILE), { readonly: true });
+    const db = MetaDb.open(manager.dbFileOf(repository), { readonly: true });
     try {
       for (const id of db.ids()) keep.add(id);
     } finally {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { MetaDb } from "../db/index.ts";
 import type { Repository } from "../repository/config.ts";
 import type { RepositoryManager } from "../repository/manager.ts";
-import { DB_FILE, INDEX_URI_FILE } from "../repository/refresh.ts";
+import { INDEX_URI_FILE } from "../repository/refresh.ts";
 import { mirrorIndexUrls } from "../repository/root-index.ts";
 import { CandidateSource, type Candidate } from "./candidates.ts";
 
@@ -27,7 +27,7 @@ export function repositorySources(manager: RepositoryManager): CandidateSource[]
   return manager.list().filter((r) => r.active).map((repository) => {
     const base = indexUrlFor(manager, repository);
     const candidates: Candidate[] = [];
-    const dbFile = path.join(manager.dirOf(repository), DB_FILE);
+    const dbFile = manager.dbFileOf(repository);
     if (base !== undefined && fs.existsSync(dbFile)) {
       const db = MetaDb.open(dbFile, { readonly: true });
       try {

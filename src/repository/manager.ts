@@ -51,6 +51,11 @@ export class RepositoryManager {
     return repositoryDir(this.opts.repoDir, repository);
   }
 
+  /** The repository's meta DB (same schema as `install`), filled by a refresh. */
+  dbFileOf(repository: Repository): string {
+    return path.join(this.dirOf(repository), DB_FILE);
+  }
+
   get(id: string): Repository {
     const repository = this.repositories.get(id);
     if (!repository) throw new RepositoryError("UNKNOWN_REPOSITORY", `unknown repo: ${id}`);
@@ -128,7 +133,7 @@ export class RepositoryManager {
   private ensureDir(repository: Repository): void {
     const dir = this.dirOf(repository);
     fs.mkdirSync(dir, { recursive: true });
-    MetaDb.open(path.join(dir, DB_FILE)).close();
+    MetaDb.open(this.dbFileOf(repository)).close();
   }
 
   private refuseWithModel(command: string): void {
