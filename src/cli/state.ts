@@ -13,6 +13,7 @@ import { localTimestamp, packageLines } from "../ui/package-list.ts";
 import { mossCommand } from "./command.ts";
 import { rustDebugPath } from "./format.ts";
 import { withSession } from "./session.ts";
+import { formatBytes } from "../ui/bytes.ts";
 
 function stateBlock(state: State): string {
   const lines = [`State #${state.id} - ${state.summary ?? "system transaction"}`, `Created: ${localTimestamp(state.created)}`];
@@ -181,17 +182,6 @@ const verify = mossCommand({
       out("All issues resolved");
     }),
 });
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 const pinCommand = (pinned: boolean) =>
   mossCommand({

@@ -4,6 +4,7 @@
  * meanwhile (`Installed nano`) go above the block. Nothing is drawn off a terminal.
  */
 import { writeSync } from "node:fs";
+import { formatBytes } from "./bytes.ts";
 
 export interface DownloadProgress {
   start(name: string, size: number | undefined): void;
@@ -15,17 +16,6 @@ export interface DownloadProgress {
 }
 
 const REDRAW_MS = 100;
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return "--";
