@@ -1,6 +1,6 @@
 import { installedSource } from "../client/packages.ts";
 import { availableSources } from "../client/repositories.ts";
-import { bestNamed, bestPerName } from "../registry/candidates.ts";
+import { bestNamedMany, bestPerName } from "../registry/candidates.ts";
 import { MossError } from "../errors.ts";
 import { json, out } from "../ui/output.ts";
 import { packageLines } from "../ui/package-list.ts";
@@ -57,11 +57,13 @@ const sync = mossCommand({
     withSession(globals, false, async (session) => {
       const sources = await availableSources(session);
       const rows: { name: string; version: string; release: number; newVersion: string; newRelease: number; summary: string; explicit: boolean }[] = [];
+      const installed = installedSource(session.installation, session.dbs).all();
+      const bests = bestNamedMany(sources, installed.map((c) => c.meta.name));
       const seen = new Set<string>();
-      for (const c of installedSource(session.installation, session.dbs).all()) {
+      for (const c of installed) {
         if (seen.has(c.meta.name)) continue;
         seen.add(c.meta.name);
-        const best = bestNamed(sources, c.meta.name);
+        const best = bests.get(c.meta.name);
         if (!best || best.meta.release === c.meta.release || (args["upgrade-only"] && best.meta.release < c.meta.release)) continue;
         rows.push({ name: c.meta.name, version: c.meta.version, release: c.meta.release, newVersion: best.meta.version, newRelease: best.meta.release, summary: best.meta.summary, explicit: c.explicit ?? false });
       }

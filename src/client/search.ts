@@ -5,7 +5,7 @@
  * §9 #40), and keywords are plain text, never SQL patterns.
  */
 import { MossError } from "../errors.ts";
-import { bestPerName, textsOf, type Candidate, type CandidateSource } from "../registry/candidates.ts";
+import { bestPerName, type Candidate, type CandidateSource } from "../registry/candidates.ts";
 
 export const PROVIDER_KINDS = ["name", "soname", "pkgconfig", "interpreter", "cmake", "python", "binary", "sysbinary", "pkgconfig32"] as const;
 
@@ -28,10 +28,12 @@ const byName = (a: Candidate, b: Candidate) =>
 export function search(sources: CandidateSource[], query: { keyword: string; provider?: string }): SearchHit[] {
   const provider = query.provider ?? (query.keyword.includes("(") ? query.keyword : undefined);
   if (provider !== undefined) {
-    return bestPerName(sources, (c) => textsOf(c.meta).providers.includes(provider)).sort(byName).map((candidate) => ({ candidate }));
+    return bestPerName(sources, (key) => key.providers.includes(provider)).sort(byName).map((candidate) => ({ candidate }));
   }
   const needle = query.keyword.toLowerCase();
-  const hits = bestPerName(sources, (c) => c.meta.name.toLowerCase().includes(needle) || c.meta.summary.toLowerCase().includes(needle));
+  // Summaries are not in the keys: a keyword search reads every package whole.
+  const summaries = new Map(sources.flatMap((s) => s.all()).map((c) => [c.id, c.meta.summary]));
+  const hits = bestPerName(sources, (key) => key.name.toLowerCase().includes(needle) || (summaries.get(key.id) ?? "").toLowerCase().includes(needle));
   const inName = hits.filter((c) => c.meta.name.toLowerCase().includes(needle)).sort(byName);
   const inSummary = hits.filter((c) => !c.meta.name.toLowerCase().includes(needle)).sort(byName);
   return [...inName.map((candidate) => ({ candidate, field: "name" as const })), ...inSummary.map((candidate) => ({ candidate, field: "summary" as const }))];

@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { MossError } from "../errors.ts";
-import { bestNamed, CandidateSource, type Candidate } from "../registry/candidates.ts";
+import { firstKeyProviding, type Candidate, type CandidateSource } from "../registry/candidates.ts";
 import { Transaction, findConflicts } from "../registry/transaction.ts";
 import { SYSTEM_MODEL_PATH } from "../repository/manager.ts";
 import { metaId } from "../stone/index.ts";
@@ -35,7 +35,7 @@ export function planSync(session: Session, availableSources: CandidateSource[]):
   const installedIds = new Set(installed.all().map((c) => c.id));
   available = withInstalledTwins(available, installed);
   const wanted = installed.all().filter((c) => c.explicit).map((c) => {
-    const best = bestNamed(available, c.meta.name);
+    const best = firstKeyProviding(available, `name(${c.meta.name})`)?.key;
     return best && !installedIds.has(best.id) ? best.id : c.id;
   });
   // prefer-available: a capability goes to a repository package before an installed one.
@@ -68,14 +68,12 @@ function withInstalledTwins(available: CandidateSource[], installed: CandidateSo
   const local = new Map(installed.all().filter((c) => c.id === metaId(c.meta)).map((c) => [c.id, c]));
   if (local.size === 0) return available;
   return available.map((source) => {
-    let changed = false;
-    const candidates = source.all().map((c) => {
-      const twin = local.get(metaId(c.meta));
-      if (!twin || twin.meta.buildRelease !== c.meta.buildRelease) return c;
-      changed = true;
-      return twin;
-    });
-    return changed ? new CandidateSource(source.kind, candidates) : source;
+    const replacements = new Map<string, Candidate>();
+    for (const key of source.keys()) {
+      const twin = local.get(metaId(key));
+      if (twin && twin.meta.buildRelease === key.buildRelease) replacements.set(key.id, twin);
+    }
+    return replacements.size > 0 ? source.replacing(replacements) : source;
   });
 }
 

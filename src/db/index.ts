@@ -10,7 +10,7 @@ import { StateDb } from "./state.ts";
 
 export { DbError, type DbErrorCode } from "./errors.ts";
 export type { OpenOptions } from "./connection.ts";
-export { MetaDb, type PackageEntry, type StoredPackage } from "./meta.ts";
+export { MetaDb, type PackageEntry, type PackageKey, type StoredPackage } from "./meta.ts";
 export { LayoutDb, type AssetUse, type LayoutEntry, type PackageLayout } from "./layout.ts";
 export { StateDb, STATE_KIND_TRANSACTION, type AddStateOptions, type Selection, type SelectionInput, type State } from "./state.ts";
 export { decimalToDigest } from "./layout-codec.ts";

@@ -13,6 +13,23 @@ import { IN_JSON_LIST, jsonList, SqliteStore } from "./store.ts";
 /** A package as the database holds it: its id (the package hash, or the meta id of a local stone) and metadata. */
 export type StoredPackage = PackageMeta & { id: string };
 
+/**
+ * What resolution reads of a package: who it is, how it ranks, and its capabilities as stored
+ * text. Reading only this is a third of the cost of whole rows (descriptions, licenses, parsed
+ * dependencies), which only the packages a transaction chooses need.
+ */
+export interface PackageKey {
+  id: string;
+  name: string;
+  version: string;
+  release: number;
+  buildRelease: number;
+  architecture: string;
+  providers: string[];
+  dependencies: string[];
+  conflicts: string[];
+}
+
 export interface PackageEntry {
   id: string;
   meta: PackageMeta;
@@ -20,6 +37,9 @@ export interface PackageEntry {
 
 const META_COLUMNS =
   "package, name, version_identifier, source_release, build_release, architecture, summary, description, source_id, homepage, uri, hash, download_size";
+
+/** From how many packages on `wholeOf` reads every row rather than matching a list of ids. */
+const WHOLE_SCAN_THRESHOLD = 256;
 
 /** The child tables, the column holding the value, and the order values come back in. */
 const CHILDREN = {
@@ -88,6 +108,72 @@ export class MetaDb extends SqliteStore {
     return this.read("looking up a provider", () =>
       (this.db.query("SELECT package FROM meta_providers WHERE provider = ? ORDER BY package").values(textOf(provider)) as [string][]).map((row) => row[0]),
     );
+  }
+
+  /** Every package's key (see PackageKey); capabilities in the order full reads give them. */
+  keys(): PackageKey[] {
+    return this.read("reading package keys", () => {
+      const keys = new Map<string, PackageKey>();
+      for (const [id, name, version, release, buildRelease, architecture] of this.db
+        .query("SELECT package, name, version_identifier, source_release, build_release, architecture FROM meta ORDER BY package")
+        .values()) {
+        const where = `package ${String(id)}`;
+        const key: PackageKey = {
+          id: this.text(id, where, "package"), name: this.text(name, where, "name"), version: this.text(version, where, "version_identifier"),
+          release: this.integer(release, where, "source_release"), buildRelease: this.integer(buildRelease, where, "build_release"),
+          architecture: this.text(architecture, where, "architecture"), providers: [], dependencies: [], conflicts: [],
+        };
+        keys.set(key.id, key);
+      }
+      for (const field of ["providers", "dependencies", "conflicts"] as const) {
+        const { table, column, order } = CHILDREN[field];
+        for (const [packageId, value] of this.db.query(`SELECT package, ${column} FROM ${table} ORDER BY package, ${order}`).values() as [string, string][]) {
+          keys.get(packageId)?.[field].push(value);
+        }
+      }
+      return [...keys.values()];
+    });
+  }
+
+  /**
+   * Whole packages for keys read by `keys()`: the capabilities are parsed from the keys' texts,
+   * only the rest is read. A large batch reads every row and keeps those asked for, which
+   * SQLite does faster than matching each against a list.
+   */
+  wholeOf(keys: readonly PackageKey[]): StoredPackage[] {
+    if (keys.length === 0) return [];
+    return this.read("reading packages", () => {
+      const wanted = new Map(keys.map((key) => [key.id, key]));
+      const scanAll = keys.length > WHOLE_SCAN_THRESHOLD;
+      const filter = scanAll ? "" : `WHERE package IN ${IN_JSON_LIST}`;
+      const params = scanAll ? [] : [jsonList([...wanted.keys()])];
+      const packages = new Map<string, StoredPackage>();
+      const rest = this.db.query(`SELECT package, summary, description, source_id, homepage, uri, hash, download_size FROM meta ${filter}`).values(...params);
+      for (const [id, summary, description, sourceId, homepage, uri, hash, downloadSize] of rest) {
+        const key = wanted.get(id as string);
+        if (!key) continue;
+        const where = `package ${key.id}`;
+        const parse = (texts: string[], column: string) => texts.map((text) => this.parseText(key.id, column, text));
+        packages.set(key.id, {
+          id: key.id, name: key.name, version: key.version, release: key.release, buildRelease: key.buildRelease, architecture: key.architecture,
+          summary: this.text(summary, where, "summary"),
+          description: this.text(description, where, "description"),
+          sourceId: this.text(sourceId, where, "source_id"),
+          homepage: this.text(homepage, where, "homepage"),
+          licenses: [],
+          dependencies: parse(key.dependencies, "dependency"),
+          providers: parse(key.providers, "provider"),
+          conflicts: parse(key.conflicts, "conflict"),
+          uri: uri === null ? undefined : this.text(uri, where, "uri"),
+          hash: hash === null ? undefined : this.text(hash, where, "hash"),
+          downloadSize: downloadSize === null ? undefined : this.integer(downloadSize, where, "download_size"),
+        });
+      }
+      for (const [packageId, license] of this.db.query(`SELECT package, license FROM meta_licenses ${filter} ORDER BY package, rowid`).values(...params) as [string, string][]) {
+        packages.get(packageId)?.licenses.push(license);
+      }
+      return keys.flatMap((key) => packages.get(key.id) ?? []);
+    });
   }
 
   all(): StoredPackage[] {

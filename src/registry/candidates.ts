@@ -5,6 +5,7 @@
  * capability is the highest (release, build release), then the smallest id — not Rust's
  * id-only order, which picks by hash (spec §9 #32).
  */
+import type { PackageKey } from "../db/index.ts";
 import { formatDependency, type PackageMeta } from "../stone/index.ts";
 
 export type SourceKind = "installed" | "local" | "repository";
@@ -23,91 +24,165 @@ export interface Candidate {
   explicit?: boolean;
 }
 
-/**
- * The text forms of a package's providers and dependencies, made once per package: the resolver
- * looks every one of them up in maps, and a string made once has its hash computed once.
- */
-export interface CandidateTexts {
-  providers: string[];
-  dependencies: string[];
-}
+/** What resolution reads of a package (see PackageKey): from a database, or made from a whole meta. */
+const keys = new WeakMap<PackageMeta, PackageKey>();
 
-const texts = new WeakMap<PackageMeta, CandidateTexts>();
-
-export function textsOf(meta: PackageMeta): CandidateTexts {
-  let found = texts.get(meta);
-  if (!found) {
-    found = { providers: meta.providers.map(formatDependency), dependencies: meta.dependencies.map(formatDependency) };
-    texts.set(meta, found);
+export function keyOf(id: string, meta: PackageMeta): PackageKey {
+  let found = keys.get(meta);
+  if (!found || found.id !== id) {
+    const { name, version, release, buildRelease, architecture } = meta;
+    found = {
+      id, name, version, release, buildRelease, architecture,
+      providers: meta.providers.map(formatDependency), dependencies: meta.dependencies.map(formatDependency), conflicts: meta.conflicts.map(formatDependency),
+    };
+    keys.set(meta, found);
   }
   return found;
 }
 
-export class CandidateSource {
-  private readonly byId = new Map<string, Candidate>();
-  private readonly byProvider = new Map<string, Candidate[]>();
+/** Reads whole candidates for keys of a lazy source, in one batch. */
+export type CandidateLoader = (ids: string[]) => Candidate[];
 
-  constructor(readonly kind: SourceKind, candidates: Iterable<Candidate>) {
+/**
+ * Candidates known by their keys: resolution works on keys alone, and only the candidates
+ * asked for are read whole (a repository of thousands of packages is read whole only by the
+ * commands that list it all).
+ */
+export class CandidateSource {
+  private readonly byId = new Map<string, PackageKey>();
+  private readonly byProvider = new Map<string, PackageKey[]>();
+  private readonly loaded = new Map<string, Candidate>();
+
+  /** A source of whole candidates (the installed set, local files). */
+  constructor(kind: SourceKind, candidates: Iterable<Candidate>);
+  constructor(kind: SourceKind, candidates: Iterable<Candidate>, lazyKeys: Iterable<PackageKey>, load: CandidateLoader);
+  constructor(
+    readonly kind: SourceKind,
+    candidates: Iterable<Candidate>,
+    lazyKeys: Iterable<PackageKey> = [],
+    private readonly load: CandidateLoader = () => [],
+  ) {
     for (const candidate of candidates) {
-      this.byId.set(candidate.id, candidate);
-      for (const text of textsOf(candidate.meta).providers) {
-        const list = this.byProvider.get(text);
-        if (list) list.push(candidate);
-        else this.byProvider.set(text, [candidate]);
-      }
+      this.loaded.set(candidate.id, candidate);
+      this.index(keyOf(candidate.id, candidate.meta));
     }
+    for (const key of lazyKeys) if (!this.byId.has(key.id)) this.index(key);
     for (const list of this.byProvider.values()) list.sort(better);
   }
 
-  get(id: string): Candidate | undefined {
+  /** Keys read now, whole candidates (from `load`, given their ids) when asked for. */
+  static lazy(kind: SourceKind, lazyKeys: Iterable<PackageKey>, load: CandidateLoader): CandidateSource {
+    return new CandidateSource(kind, [], lazyKeys, load);
+  }
+
+  /** The same source with some keys' candidates standing in for them (whole, under their own ids). */
+  replacing(replacements: ReadonlyMap<string, Candidate>): CandidateSource {
+    const kept = [...this.byId.values()].filter((key) => !replacements.has(key.id));
+    const whole = [...[...this.loaded.values()].filter((c) => !replacements.has(c.id)), ...replacements.values()];
+    return new CandidateSource(this.kind, whole, kept, this.load);
+  }
+
+  key(id: string): PackageKey | undefined {
     return this.byId.get(id);
   }
 
-  /** Candidates providing `provider` (canonical text, e.g. `name(nano)`), best first. */
-  providing(provider: string): Candidate[] {
+  /** Keys of the packages providing `provider` (canonical text, e.g. `name(nano)`), best first. */
+  keysProviding(provider: string): PackageKey[] {
     return this.byProvider.get(provider) ?? [];
   }
 
-  all(): Candidate[] {
+  keys(): PackageKey[] {
     return [...this.byId.values()];
+  }
+
+  get(id: string): Candidate | undefined {
+    return this.byId.has(id) ? this.candidates([id])[0] : undefined;
+  }
+
+  /** Candidates providing `provider`, best first. */
+  providing(provider: string): Candidate[] {
+    return this.candidates(this.keysProviding(provider).map((key) => key.id));
+  }
+
+  all(): Candidate[] {
+    return this.candidates([...this.byId.keys()]);
+  }
+
+  /** Whole candidates for these ids of this source, in their order; those not yet read are read in one batch. */
+  candidates(ids: readonly string[]): Candidate[] {
+    const missing = ids.filter((id) => !this.loaded.has(id) && this.byId.has(id));
+    for (const candidate of missing.length > 0 ? this.load(missing) : []) {
+      this.loaded.set(candidate.id, candidate);
+      // Their capabilities were read as text already; findConflicts must not format them again.
+      keys.set(candidate.meta, this.byId.get(candidate.id)!);
+    }
+    return ids.flatMap((id) => {
+      const candidate = this.loaded.get(id);
+      return candidate ? [candidate] : [];
+    });
+  }
+
+  private index(key: PackageKey): void {
+    this.byId.set(key.id, key);
+    for (const text of key.providers) {
+      const list = this.byProvider.get(text);
+      if (list) list.push(key);
+      else this.byProvider.set(text, [key]);
+    }
   }
 }
 
-/** The first candidate providing `provider` (canonical text) among `sources`, asked in order. */
-export function firstProviding(sources: readonly CandidateSource[], provider: string): Candidate | undefined {
+/** The best key providing `provider` (canonical text) in the first of `sources` that has one, and that source. */
+export function firstKeyProviding(sources: readonly CandidateSource[], provider: string): { source: CandidateSource; key: PackageKey } | undefined {
   for (const source of sources) {
-    const pick = source.providing(provider)[0];
-    if (pick) return pick;
+    const key = source.keysProviding(provider)[0];
+    if (key) return { source, key };
   }
   return undefined;
 }
 
-/** The best package named `name` among `sources` (the first source that has one). */
-export function bestNamed(sources: readonly CandidateSource[], name: string): Candidate | undefined {
-  return firstProviding(sources, `name(${name})`);
+/** The first candidate providing `provider` (canonical text) among `sources`, asked in order. */
+export function firstProviding(sources: readonly CandidateSource[], provider: string): Candidate | undefined {
+  const found = firstKeyProviding(sources, provider);
+  return found && found.source.get(found.key.id);
+}
+
+/** The best package of each name among `sources` (from the first source that has one), each source read once: name → candidate. */
+export function bestNamedMany(sources: readonly CandidateSource[], names: Iterable<string>): Map<string, Candidate> {
+  const picks = new Map<CandidateSource, string[]>();
+  for (const name of new Set(names)) {
+    const found = firstKeyProviding(sources, `name(${name})`);
+    if (found) (picks.get(found.source) ?? picks.set(found.source, []).get(found.source)!).push(found.key.id);
+  }
+  return byName([...picks].flatMap(([source, ids]) => source.candidates(ids)));
 }
 
 /**
- * One candidate per name among those `keep` accepts: from the first source that has an accepted
- * one of that name, the best of them there (the order `providing` uses).
+ * One candidate per name among the keys `keep` accepts: from the first source that has an
+ * accepted one of that name, the best of them there (the order `providing` uses).
  */
-export function bestPerName(sources: readonly CandidateSource[], keep: (candidate: Candidate) => boolean = () => true): Candidate[] {
-  const best = new Map<string, Candidate>();
+export function bestPerName(sources: readonly CandidateSource[], keep: (key: PackageKey) => boolean = () => true): Candidate[] {
+  const best = new Map<string, { source: CandidateSource; key: PackageKey }>();
   for (const source of sources) {
-    const fromThis = new Map<string, Candidate>();
-    for (const candidate of source.all()) {
-      const name = candidate.meta.name;
-      if (best.has(name) || !keep(candidate)) continue;
-      const current = fromThis.get(name);
-      if (!current || better(candidate, current) < 0) fromThis.set(name, candidate);
+    const fromThis = new Map<string, PackageKey>();
+    for (const key of source.keys()) {
+      if (best.has(key.name) || !keep(key)) continue;
+      const current = fromThis.get(key.name);
+      if (!current || better(key, current) < 0) fromThis.set(key.name, key);
     }
-    for (const [name, candidate] of fromThis) best.set(name, candidate);
+    for (const [name, key] of fromThis) best.set(name, { source, key });
   }
-  return [...best.values()];
+  const picks = new Map<CandidateSource, string[]>();
+  for (const { source, key } of best.values()) (picks.get(source) ?? picks.set(source, []).get(source)!).push(key.id);
+  return [...byName([...picks].flatMap(([source, ids]) => source.candidates(ids))).values()];
 }
 
-function better(a: Candidate, b: Candidate): number {
-  return b.meta.release - a.meta.release || b.meta.buildRelease - a.meta.buildRelease || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+function byName(candidates: Candidate[]): Map<string, Candidate> {
+  return new Map(candidates.map((c) => [c.meta.name, c]));
+}
+
+function better(a: PackageKey, b: PackageKey): number {
+  return b.release - a.release || b.buildRelease - a.buildRelease || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /** Command-line words are providers: `nano` means `name(nano)` (spec §3.2). */

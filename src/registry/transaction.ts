@@ -5,8 +5,8 @@
  * cycles are accepted as in Rust, and the order is dependents before their dependencies.
  */
 import { MossError } from "../errors.ts";
-import { formatDependency } from "../stone/index.ts";
-import { textsOf, type Candidate, type CandidateSource } from "./candidates.ts";
+import type { PackageKey } from "../db/index.ts";
+import { keyOf, type Candidate, type CandidateSource } from "./candidates.ts";
 
 export class ResolutionError extends MossError {
   constructor(code: string, message: string) {
@@ -15,8 +15,13 @@ export class ResolutionError extends MossError {
   }
 }
 
+interface Node {
+  key: PackageKey;
+  source: CandidateSource;
+}
+
 export class Transaction {
-  private readonly nodes = new Map<string, Candidate>();
+  private readonly nodes = new Map<string, Node>();
   private readonly edges = new Map<string, Set<string>>();
   private readonly chosen = new Map<string, string>();
 
@@ -28,28 +33,27 @@ export class Transaction {
     while (queue.length > 0) {
       const next: string[] = [];
       for (const id of queue) {
-        const pkg = this.nodes.get(id) ?? this.byId(id);
-        this.nodes.set(id, pkg);
+        const node = this.nodes.get(id) ?? this.byId(id);
+        this.nodes.set(id, node);
         const out = this.edges.get(id) ?? new Set<string>();
         this.edges.set(id, out);
-        const texts = textsOf(pkg.meta);
-        for (const provider of texts.providers) this.chosen.set(provider, id);
-        for (const text of texts.dependencies) {
+        for (const provider of node.key.providers) this.chosen.set(provider, id);
+        for (const text of node.key.dependencies) {
           const target = this.resolve(text);
-          if (!target) throw new ResolutionError("NO_SUCH_NAME", `No such name: ${text} (a dependency of ${pkg.meta.name})`);
-          if (!this.nodes.has(target.id)) {
-            this.nodes.set(target.id, target);
-            this.edges.set(target.id, new Set());
-            this.chosen.set(text, target.id);
-            next.push(target.id);
+          if (!target) throw new ResolutionError("NO_SUCH_NAME", `No such name: ${text} (a dependency of ${node.key.name})`);
+          const targetId = target.key.id;
+          if (!this.nodes.has(targetId)) {
+            this.nodes.set(targetId, target);
+            this.edges.set(targetId, new Set());
+            this.chosen.set(text, targetId);
+            next.push(targetId);
           }
-          if (target.id !== id) out.add(target.id);
+          if (targetId !== id) out.add(targetId);
         }
       }
       queue = next;
     }
   }
-
   /** Drop `ids` and everything that depends on them, transitively (spec §8.4). */
   remove(ids: Iterable<string>): void {
     const dependents = new Map<string, string[]>();
@@ -71,33 +75,42 @@ export class Transaction {
 
   /** Every package, dependents before their dependencies; a cycle keeps all its members. */
   finalize(): Candidate[] {
-    const order: Candidate[] = [];
+    const order: string[] = [];
     const state = new Map<string, "visiting" | "done">();
     const visit = (id: string) => {
       if (state.has(id)) return;
       state.set(id, "visiting");
       for (const to of this.edges.get(id) ?? []) visit(to);
       state.set(id, "done");
-      order.push(this.nodes.get(id)!);
+      order.push(id);
     };
     for (const id of [...this.nodes.keys()].sort()) visit(id);
-    return order.reverse();
+    order.reverse();
+    // Whole candidates are read once per source, for the chosen packages only.
+    const bySource = new Map<CandidateSource, string[]>();
+    for (const id of order) {
+      const { source } = this.nodes.get(id)!;
+      (bySource.get(source) ?? bySource.set(source, []).get(source)!).push(id);
+    }
+    const whole = new Map<string, Candidate>();
+    for (const [source, ids] of bySource) for (const candidate of source.candidates(ids)) whole.set(candidate.id, candidate);
+    return order.map((id) => whole.get(id)!);
   }
 
-  private byId(id: string): Candidate {
+  private byId(id: string): Node {
     for (const source of this.sources) {
-      const found = source.get(id);
-      if (found) return found;
+      const key = source.key(id);
+      if (key) return { key, source };
     }
     throw new ResolutionError("NO_SUCH_NAME", `No such name: ${id}`);
   }
 
-  private resolve(provider: string): Candidate | undefined {
+  private resolve(provider: string): Node | undefined {
     const cached = this.chosen.get(provider);
     if (cached) return this.nodes.get(cached);
     for (const source of this.sources) {
-      const best = source.providing(provider)[0];
-      if (best) return best;
+      const key = source.keysProviding(provider)[0];
+      if (key) return { key, source };
     }
     return undefined;
   }
@@ -106,12 +119,12 @@ export class Transaction {
 /** Spec §8.6, done as recommended: a package whose declared conflict another selected package provides. */
 export function findConflicts(packages: Candidate[]): string[] {
   const provided = new Map<string, Candidate>();
-  for (const pkg of packages) for (const p of pkg.meta.providers) provided.set(formatDependency(p), pkg);
+  for (const pkg of packages) for (const p of keyOf(pkg.id, pkg.meta).providers) provided.set(p, pkg);
   const problems: string[] = [];
   for (const pkg of packages) {
-    for (const conflict of pkg.meta.conflicts) {
-      const other = provided.get(formatDependency(conflict));
-      if (other && other.id !== pkg.id) problems.push(`${pkg.meta.name} conflicts with ${other.meta.name} (${formatDependency(conflict)})`);
+    for (const conflict of keyOf(pkg.id, pkg.meta).conflicts) {
+      const other = provided.get(conflict);
+      if (other && other.id !== pkg.id) problems.push(`${pkg.meta.name} conflicts with ${other.meta.name} (${conflict})`);
     }
   }
   return problems;

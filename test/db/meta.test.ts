@@ -157,6 +157,32 @@ describe("queries", () => {
     expect(meta.ids()).toEqual(["0-glibc-old", "1-file", "2-glibc", "3-nano"]);
     expect(meta.hashes()).toEqual(new Set(["a".repeat(64), "b".repeat(64)]));
   });
+
+  test("keys hold each package's identity and capability texts; wholeOf makes them exactly the packages getMany reads", () => {
+    const keys = meta.keys();
+    expect(keys.map((k) => k.id).sort()).toEqual(["0-glibc-old", "1-file", "2-glibc", "3-nano"]);
+    const nano = keys.find((k) => k.id === "3-nano")!;
+    expect(nano).toEqual({
+      id: "3-nano", name: "nano", version: "8.2", release: 14, buildRelease: 3, architecture: "x86_64",
+      providers: ["binary(nano)", "binary(rnano)", "name(nano)"],
+      dependencies: ["name(file)", "soname(libc.so.6(x86_64))", "soname(libncursesw.so.6(x86_64))"],
+      conflicts: ["name(pico)"],
+    });
+    const picked = [nano, keys.find((k) => k.id === "0-glibc-old")!];
+    expect(meta.wholeOf(picked)).toEqual(meta.getMany(["3-nano", "0-glibc-old"]).reverse());
+  });
+
+  test("wholeOf a batch large enough to read every row keeps only the packages asked for", () => {
+    const big = openMetaDb(freshFile());
+    const many = Array.from({ length: 300 }, (_, i) => ({ id: `id-${String(i).padStart(3, "0")}`, meta: metaOf({ name: `p${i}`, licenses: [`L${i}`, "MIT"] }) }));
+    big.add(many);
+    const keys = big.keys().filter((k) => k.id !== "id-007");
+    expect(keys.length).toBe(299);
+    const whole = big.wholeOf(keys);
+    expect(whole.map((p) => p.id)).toEqual(keys.map((k) => k.id));
+    expect(whole).toEqual(big.getMany(keys.map((k) => k.id)));
+    big.close();
+  });
 });
 
 describe("rows written by Rust", () => {
