@@ -11,6 +11,7 @@ import { sha256File } from "../hash/sha256.ts";
 import { downloadFile } from "../net/download.ts";
 import type { Candidate } from "../registry/candidates.ts";
 import { downloadPath } from "../store/index.ts";
+import { collectBufferGarbage } from "../store/unpack-pool.ts";
 
 export const DOWNLOAD_CONCURRENCY = 8;
 
@@ -28,22 +29,28 @@ export interface FetchHooks {
   onFetched?: (candidate: Candidate, outcome: { cached: boolean; bytes: number }) => void;
 }
 
-/** Checks a whole downloaded file against the index: size first (cheap), then SHA-256. */
-function verify(candidate: Candidate, file: string): void {
+/** Checks a whole downloaded file against the index: size first (cheap), then SHA-256 (`sha256` when already known). */
+function verify(candidate: Candidate, file: string, sha256?: string): void {
   const { meta } = candidate;
   const size = fs.statSync(file).size;
   if (meta.downloadSize !== undefined && size !== meta.downloadSize) {
     throw new FetchError("STONE_SIZE_MISMATCH", `${meta.name}: ${meta.uri} is ${size} bytes, the index says ${meta.downloadSize}`);
   }
-  const actual = sha256File(file);
+  const actual = sha256 ?? sha256File(file);
   if (actual !== meta.hash) throw new FetchError("STONE_HASH_MISMATCH", `Binary stone hash mismatch for ${meta.name}: expected ${meta.hash}, got ${actual}`);
+}
+
+/** Where a repository package is downloaded to: the download cache, by its hash. */
+export function downloadDestination(cacheDir: string, candidate: Candidate): string {
+  const { meta } = candidate;
+  if (!meta.uri) throw new FetchError("MISSING_URL", `${meta.name}: missing URL`);
+  if (!meta.hash) throw new FetchError("MISSING_HASH", `${meta.name}: missing hash`);
+  return downloadPath(cacheDir, meta.hash);
 }
 
 async function fetchOne(cacheDir: string, candidate: Candidate, hooks: FetchHooks): Promise<void> {
   const { meta } = candidate;
-  if (!meta.uri) throw new FetchError("MISSING_URL", `${meta.name}: missing URL`);
-  if (!meta.hash) throw new FetchError("MISSING_HASH", `${meta.name}: missing hash`);
-  const dest = downloadPath(cacheDir, meta.hash);
+  const dest = downloadDestination(cacheDir, candidate);
   if (fs.existsSync(dest)) {
     try {
       verify(candidate, dest);
@@ -56,20 +63,24 @@ async function fetchOne(cacheDir: string, candidate: Candidate, hooks: FetchHook
   }
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   hooks.onFetchStart?.(candidate);
-  const { bytes } = await downloadFile(candidate.urls ?? [meta.uri], dest, {
+  const { bytes } = await downloadFile(candidate.urls ?? [meta.uri!], dest, {
     size: meta.downloadSize,
-    check: (part) => verify(candidate, part),
+    check: (part, { sha256 }) => verify(candidate, part, sha256),
     onBytes: hooks.onFetchBytes && ((count) => hooks.onFetchBytes!(candidate, count)),
   });
   candidate.path = dest;
+  collectBufferGarbage(bytes);
   hooks.onFetched?.(candidate, { cached: false, bytes });
 }
 
 /**
  * Every repository package among `candidates` into the download cache; each gets its `path`.
  * The first failure stops the batch once the downloads under way end; what is cached stays.
+ * `stop` is asked before each download starts: true ends the batch quietly (the caller failed).
  */
-export async function fetchPackages(cacheDir: string, candidates: Candidate[], hooks: FetchHooks = {}): Promise<void> {
+export async function fetchPackages(cacheDir: string, candidates: Candidate[], hooks: FetchHooks = {}, stop: () => boolean = () => false): Promise<void> {
   const queue = candidates.filter((c) => c.source === "repository" && c.path === undefined);
-  await forEachLimited(queue, DOWNLOAD_CONCURRENCY, (candidate) => fetchOne(cacheDir, candidate, hooks));
+  await forEachLimited(queue, DOWNLOAD_CONCURRENCY, async (candidate) => {
+    if (!stop()) await fetchOne(cacheDir, candidate, hooks);
+  });
 }

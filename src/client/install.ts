@@ -12,13 +12,13 @@ import { MossError } from "../errors.ts";
 import { CandidateSource, firstProviding, providerText, type Candidate } from "../registry/candidates.ts";
 import { findConflicts, Transaction } from "../registry/transaction.ts";
 import { ensureRootLinks, writeOsRelease } from "../installation/index.ts";
-import { unpackAll } from "../store/index.ts";
+import { unpackAll, UnpackFeed } from "../store/index.ts";
 import { blitVfs, chooseStrategy, type BlitSummary } from "../transaction/blit.ts";
 import { buildVfs } from "../vfs/index.ts";
 import { faultPoint } from "../transaction/faults.ts";
 import { profileMark } from "../transaction/profile.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
-import { fetchPackages, type FetchHooks } from "./fetch.ts";
+import { downloadDestination, fetchPackages, type FetchHooks } from "./fetch.ts";
 import { installedSource, isStonePath, readLocalStone } from "./packages.ts";
 import { availableSources } from "./repositories.ts";
 import type { Session } from "./session.ts";
@@ -91,7 +91,6 @@ export interface InstallHooks extends FetchHooks {
 
 /** Cache every missing package into the store and databases, then build and activate the new state. */
 export async function applyInstall(session: Session, plan: InstallPlan, hooks: InstallHooks = {}): Promise<NewStateResult> {
-  await fetchPackages(session.installation.cacheDir, plan.missing, hooks);
   await cachePackages(session, plan.missing, hooks);
   faultPoint("cached");
   const previous = plan.installed.all().map((c) => ({ packageId: c.id, explicit: c.explicit ?? false, reason: null }));
@@ -118,7 +117,6 @@ export async function applyEphemeral(session: Session, plan: Pick<InstallPlan, "
   }
   const installedIds = new Set(plan.installed.all().map((c) => c.id));
   const toCache = plan.resolved.filter((c) => !installedIds.has(c.id));
-  await fetchPackages(installation.cacheDir, toCache, hooks);
   await cachePackages(session, toCache, hooks);
   const vfs = buildVfs(session.dbs.layout.entries(plan.resolved.map((c) => c.id)), {
     describe: (id) => plan.resolved.find((c) => c.id === id)?.meta.name ?? id,
@@ -134,9 +132,11 @@ export async function applyEphemeral(session: Session, plan: Pick<InstallPlan, "
 }
 
 /**
- * Unpack local packages into the content store, then record layouts and metadata (spec §3.6–3.7).
- * The unpacks run in worker threads, one per core (store/unpack-pool.ts): nearly all their time
- * is the kernel creating files, which runs on every core at once.
+ * Fetch repository packages into the download cache and unpack every package into the content
+ * store, then record layouts and metadata (spec §3.5–3.7). A package is unpacked as soon as its
+ * file is whole and checked, while later downloads continue. The unpacks run in worker threads,
+ * one per core (store/unpack-pool.ts): nearly all their time is the kernel creating files, which
+ * runs on every core at once.
  */
 export async function cachePackages(session: Session, packages: Candidate[], hooks: InstallHooks = {}): Promise<void> {
   profileMark("plan");
@@ -152,10 +152,28 @@ export async function cachePackages(session: Session, packages: Candidate[], hoo
 async function unpackAndRecord(session: Session, packages: Candidate[], hooks: InstallHooks): Promise<void> {
   const { installation, dbs } = session;
   const store = { assetsDir: installation.assetsDir, tempDir: path.join(installation.cacheDir, "content") };
-  const paths = packages.map((candidate) => {
-    if (!candidate.path) throw new MossError("NOT_LOCAL", `${candidate.meta.name} has no local file to install from`);
-    return candidate.path;
+  const feed = new UnpackFeed();
+  const toFetch: Candidate[] = [];
+  const paths = packages.map((candidate, index) => {
+    if (candidate.path) {
+      feed.ready(index);
+      return candidate.path;
+    }
+    if (candidate.source !== "repository") throw new MossError("NOT_LOCAL", `${candidate.meta.name} has no local file to install from`);
+    toFetch.push(candidate);
+    return downloadDestination(installation.cacheDir, candidate);
   });
+  const indexOf = new Map(packages.map((candidate, index) => [candidate, index]));
+  let unpackFailed = false;
+  // Settles without rejecting (a rejection nobody awaits yet would end the process): a failed
+  // download fails the feed, and so the unpack, with its error.
+  const fetching = fetchPackages(installation.cacheDir, toFetch, {
+    ...hooks,
+    onFetched: (candidate, outcome) => {
+      hooks.onFetched?.(candidate, outcome);
+      feed.ready(indexOf.get(candidate)!);
+    },
+  }, () => unpackFailed).catch((error: unknown) => feed.fail(error));
   // Layouts go into the database while later packages unpack, in the order of `packages` (the
   // rows' order decides conflicts), a batch at a time: no list of every record is ever held.
   const batch: PackageLayout[] = [];
@@ -169,6 +187,7 @@ async function unpackAndRecord(session: Session, packages: Candidate[], hooks: I
   };
   try {
     await unpackAll(paths, store, {
+      feed,
       onUnpacked: (index, result) => {
         const candidate = packages[index]!;
         batch.push({ id: candidate.id, records: result.layout });
@@ -179,6 +198,9 @@ async function unpackAndRecord(session: Session, packages: Candidate[], hooks: I
     });
     flush();
   } catch (error) {
+    // Downloads under way finish (into the cache, where they are kept); none starts.
+    unpackFailed = true;
+    await fetching;
     // A package not installed yet keeps no layout from a failed run; one being re-cached (a
     // repair) keeps the rows it had, which these equal.
     const installedIds = new Set(dbs.install.ids());
@@ -186,7 +208,8 @@ async function unpackAndRecord(session: Session, packages: Candidate[], hooks: I
     if (clutter.length > 0) dbs.layout.remove(clutter);
     throw error;
   }
-  profileMark("unpack + db layout add");
+  await fetching;
+  profileMark("fetch + unpack + db layout add");
   startWriteback(installation.assetsDir);
   dbs.install.add(packages.map((c) => ({ id: c.id, meta: c.meta })));
   profileMark("db install add");

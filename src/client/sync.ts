@@ -12,7 +12,6 @@ import { Transaction, findConflicts } from "../registry/transaction.ts";
 import { SYSTEM_MODEL_PATH } from "../repository/manager.ts";
 import { metaId } from "../stone/index.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
-import { fetchPackages } from "./fetch.ts";
 import { cachePackages, sortByName, type InstallHooks } from "./install.ts";
 import { installedSource } from "./packages.ts";
 import type { Session } from "./session.ts";
@@ -84,7 +83,6 @@ export function hasChanges(plan: SyncPlan): boolean {
 export async function applySync(session: Session, plan: SyncPlan, hooks: InstallHooks = {}): Promise<NewStateResult> {
   const installedIds = new Set(plan.installed.all().map((c) => c.id));
   const synced = plan.final.filter((c) => !installedIds.has(c.id));
-  await fetchPackages(session.installation.cacheDir, synced, hooks);
   await cachePackages(session, synced, hooks);
   const names = new Map([...plan.final, ...plan.installed.all()].map((c) => [c.id, `${c.meta.name} (${c.meta.version}-${c.meta.release})`]));
   return applyNewState(session.installation, session.dbs, plan.final.map((c) => ({ packageId: c.id, explicit: c.explicit ?? false, reason: null })), {

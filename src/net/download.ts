@@ -68,8 +68,11 @@ function networkReason(error: unknown): string {
 }
 
 export interface DownloadOptions {
-  /** Sees the whole `.part` file before it is renamed: throwing refuses it (the next source is tried). */
-  check?: (part: string, url: string) => void | Promise<void>;
+  /**
+   * Sees the whole `.part` file, and its SHA-256 (computed as the bytes arrived), before it is
+   * renamed: throwing refuses it (the next source is tried).
+   */
+  check?: (part: string, got: { url: string; sha256: string }) => void | Promise<void>;
   /** The whole file's size when known: a shorter body is a broken connection, and a `.part` from an earlier run is resumed. */
   size?: number;
   /** Bytes as they arrive. */
@@ -83,22 +86,45 @@ export interface DownloadResult {
   url: string;
 }
 
-/** Appends a body to `part` (or starts it over when the body starts at 0); bytes received. */
-async function receive(part: string, body: Body, onBytes?: (count: number) => void): Promise<number> {
+/**
+ * Appends a body to `part` (or starts it over when the body starts at 0), hashing it on the way;
+ * bytes received. Not synced: a download is a cache entry checked against its hash whenever it is
+ * used, and a torn one is fetched again.
+ */
+async function receive(part: string, body: Body, hasher: Bun.CryptoHasher, onBytes?: (count: number) => void): Promise<number> {
   const fd = fs.openSync(part, body.offset === 0 ? "w" : "a", 0o644);
   let bytes = 0;
   try {
     for await (const chunk of body.chunks) {
       let at = 0;
       while (at < chunk.length) at += fs.writeSync(fd, chunk, at, chunk.length - at);
+      hasher.update(chunk);
       bytes += chunk.length;
       onBytes?.(chunk.length);
     }
-    fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
   return bytes;
+}
+
+/** A SHA-256 hasher that has seen the first `length` bytes of `file` (what a resumed download keeps). */
+function hasherOver(file: string, length: number): Bun.CryptoHasher {
+  const hasher = new Bun.CryptoHasher("sha256");
+  if (length === 0) return hasher;
+  const fd = fs.openSync(file, "r");
+  try {
+    const buffer = new Uint8Array(1 << 20);
+    for (let at = 0; at < length; ) {
+      const count = fs.readSync(fd, buffer, 0, Math.min(buffer.length, length - at), at);
+      if (count === 0) break;
+      hasher.update(buffer.subarray(0, count));
+      at += count;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hasher;
 }
 
 const partSize = (part: string) => fs.statSync(part, { throwIfNoEntry: false })?.size ?? 0;
@@ -119,9 +145,11 @@ export async function downloadFile(urls: string | string[], dest: string, opts: 
   for (const url of sources) {
     for (let attempt = 1; attempt <= ATTEMPTS_PER_SOURCE; attempt++) {
       const from = partSize(part);
+      let hasher: Bun.CryptoHasher | undefined;
       try {
         const body = await open(url, from);
-        bytes += await receive(part, body, opts.onBytes);
+        hasher = hasherOver(part, body.offset);
+        bytes += await receive(part, body, hasher, opts.onBytes);
         const have = partSize(part);
         if (opts.size !== undefined && have < opts.size) {
           throw new DownloadError("NETWORK", `GET ${url}: the connection closed after ${have} of ${opts.size} bytes`);
@@ -136,7 +164,7 @@ export async function downloadFile(urls: string | string[], dest: string, opts: 
         break;
       }
       try {
-        await opts.check?.(part, url);
+        await opts.check?.(part, { url, sha256: hasher!.digest("hex") });
       } catch (error) {
         fs.rmSync(part, { force: true });
         const message = error instanceof Error ? error.message : String(error);

@@ -77,7 +77,7 @@ export async function refreshRepository(repoRoot: string, repository: Repository
   const publicKey = repository.publicKey === undefined ? undefined : parsePublicKey(repository.publicKey);
   let entries: PackageEntry[] = [];
   await downloadFile(indexUrls, path.join(dir, INDEX_FILE), {
-    check: async (part, url) => {
+    check: async (part, { url }) => {
       if (publicKey) {
         let signature: string;
         try {

@@ -1,12 +1,12 @@
 /**
- * An unpack worker thread: takes packages from the counter it shares with every thread of the
- * unpack (unpack-pool.ts), unpacks each into the store (unpack.ts) and answers with what the
+ * An unpack worker thread: takes packages from the words it shares with every thread of the
+ * unpack (unpack-pool.ts), waiting while none is ready (still downloading), unpacks each into the store (unpack.ts) and answers with what the
  * caller records (the layout and the counts); the content itself never crosses. It says
  * `finished` once no package is left to take.
  */
 import { MossError } from "../errors.ts";
 import type { LayoutRecord } from "../stone/index.ts";
-import { collectUnpackGarbage, CONTROL, takeJob } from "./unpack-pool.ts";
+import { collectBufferGarbage, CONTROL, takeJobBlocking } from "./unpack-pool.ts";
 import { unpackToStore, type StoreDirs } from "./unpack.ts";
 
 export interface UnpackAssignment {
@@ -16,6 +16,8 @@ export interface UnpackAssignment {
   control: SharedArrayBuffer;
   /** This worker's word for the package it is on. */
   slot: number;
+  /** Where the ready order starts in `control`. */
+  readyOrder: number;
 }
 
 export type UnpackReply =
@@ -26,13 +28,14 @@ export type UnpackReply =
 declare const self: Worker;
 
 self.onmessage = async (event: MessageEvent<UnpackAssignment>) => {
-  const { stonePaths, store, slot } = event.data;
+  const { stonePaths, store, slot, readyOrder } = event.data;
   const control = new Int32Array(event.data.control);
-  for (let job = takeJob(control, stonePaths.length); job !== undefined; job = takeJob(control, stonePaths.length)) {
+  const take = () => takeJobBlocking(control, stonePaths.length, readyOrder);
+  for (let job = take(); job !== undefined; job = take()) {
     Atomics.store(control, CONTROL.current + slot, job);
     try {
       const result = await unpackToStore(stonePaths[job]!, store);
-      collectUnpackGarbage(result.plainBytes);
+      collectBufferGarbage(result.plainBytes);
       self.postMessage({ job, layout: result.layout, written: result.written, reused: result.reused, plainBytes: result.plainBytes } satisfies UnpackReply);
     } catch (error) {
       // No thread starts another package once one failed.

@@ -54,6 +54,35 @@ describe("install from a repository", () => {
     expect(snapshot(path.join(dir, "usr"))).toEqual(snapshot(path.join(local, "usr")));
   }, 120_000);
 
+  test("packages are unpacked into the store while a later download is still under way", async () => {
+    const dir = await rootWithRepository("overlap");
+    const held = packages.manifest.packages.find((p) => p.name === "mixnek")!;
+    let release!: () => void;
+    server.holds.set(`/${held.fileName}`, new Promise<void>((resolve) => (release = resolve)));
+    const assets = path.join(dir, ".moss", "assets", "v2");
+    // Assets sit in fan-out directories (stamps at the top are not assets).
+    const assetCount = () =>
+      fs.existsSync(assets) ? fs.readdirSync(assets, { recursive: true }).map(String).filter((f) => f.includes("/") && fs.statSync(path.join(assets, f)).isFile()).length : 0;
+    try {
+      const installing = mossAsync(["-D", dir, "-y", "install", "mixnek"]);
+      // The held download has not finished, and the dependencies' files are in the store already.
+      const deadline = Date.now() + 30_000;
+      while (assetCount() === 0 && Date.now() < deadline) await Bun.sleep(50);
+      expect(server.requests).toContain(`/${held.fileName}`);
+      expect(assetCount()).toBeGreaterThan(0);
+      expect(fs.existsSync(downloadPath(path.join(dir, ".moss", "cache"), held.sha256))).toBe(false);
+      const whileHeld = assetCount();
+      release();
+      const result = await installing;
+      expect(result.status).toBe(0);
+      expect(assetCount()).toBeGreaterThan(whileHeld);
+      expect(readStateId(dir)).toBe("1");
+    } finally {
+      release();
+      server.holds.clear();
+    }
+  }, 120_000);
+
   test("a package whose bytes do not match the index fails the install, and nothing changes", async () => {
     const dir = await rootWithRepository("tampered");
     const victim = packages.manifest.packages.find((p) => p.name === "mixnek")!;

@@ -1,6 +1,7 @@
 /**
  * A real HTTP server on 127.0.0.1 serving a directory, for repository tests: it counts the bytes
- * it sends, and a test can make it answer with an error status for chosen paths.
+ * it sends, and a test can make it answer with an error status, cut the connection, send other
+ * bytes or hold the answer for chosen paths.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -18,6 +19,8 @@ export interface RepoServer {
   replaced: Map<string, Uint8Array>;
   /** Range requests answered with 206, as `<path> <first byte>`. */
   ranges: string[];
+  /** Paths whose answers wait until this promise settles. */
+  holds: Map<string, Promise<unknown>>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +33,7 @@ export function serveDirectory(dir: string): RepoServer {
     cuts: new Map(),
     replaced: new Map(),
     ranges: [],
+    holds: new Map(),
     stop: async () => {
       await server.stop(true);
     },
@@ -37,9 +41,10 @@ export function serveDirectory(dir: string): RepoServer {
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    fetch(request) {
+    async fetch(request) {
       const pathname = decodeURIComponent(new URL(request.url).pathname);
       state.requests.push(pathname);
+      await state.holds.get(pathname);
       const failure = state.failures.get(pathname);
       if (failure !== undefined) return new Response(`failing on purpose: ${failure}`, { status: failure });
       const file = path.join(dir, pathname);

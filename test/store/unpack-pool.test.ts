@@ -6,7 +6,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { StoneReader, type LayoutRecord } from "../../src/stone/index.ts";
-import { unpackAll } from "../../src/store/index.ts";
+import { unpackAll, UnpackFeed } from "../../src/store/index.ts";
+import { assetName } from "../../src/store/paths.ts";
 import { badAssets, filesUnder, indexOf, makePackage, removeTempRoots, storeIn, tempRoot } from "./helpers.ts";
 
 afterAll(removeTempRoots);
@@ -68,6 +69,52 @@ describe("unpackAll", () => {
       expect(delivered.every((index) => index < 3)).toBe(true);
       expect((error as Error).message).toContain(path.basename(stones[3]!));
       expect(filesUnder(path.join(store.assetsDir, "v2")).filter((file) => file.endsWith(".part"))).toEqual([]);
+    }, 60_000);
+  }
+
+  for (const threads of [1, 2]) {
+    test(`with ${threads} thread${threads > 1 ? "s" : ""} and a feed: a package is unpacked once it is ready, in the order they become ready`, async () => {
+      const root = tempRoot();
+      const stones = await packages(root);
+      const assetsOf = stones.map((stone) => indexOf(stone).map((record) => assetName(record.digest)));
+      // Not there yet: each file arrives when the test says so (as a download would).
+      const pending = stones.map((stone) => `${stone}.pending`);
+      stones.forEach((stone, i) => fs.renameSync(stone, pending[i]!));
+      const store = storeIn(root);
+      const has = (i: number) => {
+        const stored = new Set(filesUnder(path.join(store.assetsDir, "v2")).map((file) => path.basename(file)));
+        return assetsOf[i]!.every((name) => stored.has(name));
+      };
+      const feed = new UnpackFeed();
+      const delivered: number[] = [];
+      const unpacking = unpackAll(stones, store, { threads, feed, onUnpacked: (index) => delivered.push(index) });
+      const arrive = (i: number) => {
+        fs.renameSync(pending[i]!, stones[i]!);
+        feed.ready(i);
+      };
+      arrive(4);
+      arrive(2);
+      const deadline = Date.now() + 20_000;
+      while (!(has(4) && has(2)) && Date.now() < deadline) await Bun.sleep(20);
+      expect(has(4) && has(2)).toBe(true);
+      // Nothing is delivered before package 0, and nothing not ready was touched.
+      expect(delivered).toEqual([]);
+      expect(fs.existsSync(pending[0]!)).toBe(true);
+      for (const i of [0, 1, 3, 5]) arrive(i);
+      await unpacking;
+      expect(delivered).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(filesUnder(path.join(store.assetsDir, "v2")).length).toBe(30 + 6 * 60);
+    }, 60_000);
+
+    test(`with ${threads} thread${threads > 1 ? "s" : ""} and a feed that fails: the unpack ends with the feed's error`, async () => {
+      const root = tempRoot();
+      const stones = await packages(root);
+      const feed = new UnpackFeed();
+      feed.ready(0);
+      const unpacking = unpackAll(stones, storeIn(root), { threads, feed }).catch((caught: unknown) => caught);
+      const failure = new Error("GET http://127.0.0.1/pool1.stone: 500");
+      setTimeout(() => feed.fail(failure), 50);
+      expect(await unpacking).toBe(failure);
     }, 60_000);
   }
 });
