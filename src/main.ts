@@ -40,8 +40,21 @@ async function main(argv: string[]): Promise<number> {
     await runCommand(app, { rawArgs: rest });
     return 0;
   } catch (error) {
+    if (isMossError(error) && error.code === "REPOSITORY_OUTDATED") return upgradeRepositories(error, globals?.directory ?? "/");
     return report(error, globals?.verbose ?? argv.includes("-v") ?? false);
   }
+}
+
+/** Spec §1.6: repositories on a legacy URL are rewritten in root-index form; the user runs the command again. */
+async function upgradeRepositories(error: MossError, directory: string): Promise<number> {
+  const [{ upgradeOutdated, OutdatedRepositoriesError }, path] = await Promise.all([import("./repository/legacy.ts"), import("node:path")]);
+  if (!(error instanceof OutdatedRepositoriesError)) return report(error, false);
+  try {
+    await upgradeOutdated(path.resolve(directory), error.outdated, out);
+  } catch (failure) {
+    return report(failure, false);
+  }
+  return 1;
 }
 
 /** The root command and the sub-commands named in argv, for usage text. */

@@ -10,6 +10,7 @@ import { forEachLimited } from "../concurrency.ts";
 import { MossError } from "../errors.ts";
 import { deleteRepositoryFiles, loadRepositories, saveRepository, type Repository } from "./config.ts";
 import { repositoryDir } from "./identity.ts";
+import { OutdatedRepositoriesError } from "./legacy.ts";
 import { DB_FILE, refreshRepository, type RefreshReport } from "./refresh.ts";
 
 /** Refreshes at once at most (spec §8: network concurrency). */
@@ -74,6 +75,7 @@ export class RepositoryManager {
     try {
       return await refreshRepository(this.opts.repoDir, repository);
     } catch (error) {
+      if (error instanceof OutdatedRepositoriesError) throw error;
       throw new RepositoryError(
         "REFRESH_FAILED",
         `${repository.id} was added, but refreshing it failed: ${(error as Error).message} (\`moss repo update ${repository.id}\` tries again)`,
@@ -124,6 +126,9 @@ export class RepositoryManager {
         outcomes[index] = { error: error as Error };
       }
     });
+    // Every repository on a legacy URL at once, for one rewrite of the configuration.
+    const outdated = outcomes.flatMap((o) => ("error" in o && o.error instanceof OutdatedRepositoriesError ? o.error.outdated : []));
+    if (outdated.length > 0) throw new OutdatedRepositoriesError(outdated);
     return {
       reports: outcomes.flatMap((o) => ("report" in o ? [o.report] : [])),
       failures: outcomes.flatMap((o, i) => ("error" in o ? [{ id: targets[i]!.id, error: o.error }] : [])),

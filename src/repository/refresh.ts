@@ -13,6 +13,7 @@ import { DownloadError, downloadFile, fetchText } from "../net/download.ts";
 import { FileType, packageFromMeta, StoneReader, fileTypeName } from "../stone/index.ts";
 import type { Repository } from "./config.ts";
 import { repositoryDir } from "./identity.ts";
+import { refuseOutdated } from "./legacy.ts";
 import { parsePublicKey, SIGNATURE_SUFFIX, SignatureError, verifyFile } from "./signature.ts";
 import { indexUrlFromRoot, mirrorIndexUrls, parseRootIndex, rootIndexUrl } from "./root-index.ts";
 
@@ -72,6 +73,7 @@ export function readIndex(file: string, label = file): PackageEntry[] {
 export async function refreshRepository(repoRoot: string, repository: Repository): Promise<RefreshReport> {
   const dir = repositoryDir(repoRoot, repository);
   fs.mkdirSync(dir, { recursive: true });
+  await refuseOutdated(repository);
   const indexUrls = await indexUrlsOf(repository);
   const indexUrl = indexUrls[0]!;
   const publicKey = repository.publicKey === undefined ? undefined : parsePublicKey(repository.publicKey);

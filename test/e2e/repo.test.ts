@@ -248,6 +248,74 @@ describe("a root-index repository", () => {
   });
 });
 
+describe("a repository on a legacy index URL", () => {
+  /**
+   * cdn.aerynos.dev as the test serves it: the old direct index of stream unstable and a root
+   * index whose stream is in `format`. moss reaches it through HTTP_PROXY, which is the test server.
+   */
+  async function legacySite(name: string, format: string | undefined) {
+    const base = path.join(work, name);
+    for (const dir of [path.join(base, "unstable", "x86_64"), path.join(base, "main", "history", "9", "x86_64")]) {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.cpSync(path.join(published, "pool"), path.join(dir, "pool"), { recursive: true });
+      expect((await mossAsync(["index", dir])).status).toBe(0);
+    }
+    if (format !== undefined) {
+      fs.writeFileSync(path.join(base, "main", "moss-root-index.json"), JSON.stringify({
+        formats: { v0: {} }, streams: { unstable: { format, history: "9" } }, tags: {}, history: { "9": { format } },
+      }));
+    }
+    const site = serveDirectory(base);
+    const dir = root(`${name}-root`);
+    const config = path.join(dir, "etc", "moss", "repo.d", "aeryn.yaml");
+    fs.mkdirSync(path.dirname(config), { recursive: true });
+    const yaml = `unstable:\n  description: "AerynOS unstable"\n  uri: "http://cdn.aerynos.dev/unstable/x86_64/stone.index"\n  priority: 10\nlocal:\n  description: "Mine"\n  uri: "file://${published}/stone.index"\n  priority: 0\n`;
+    fs.writeFileSync(config, yaml);
+    return { site, dir, config, yaml, env: { HTTP_PROXY: site.url.replace(/\/$/, ""), http_proxy: site.url.replace(/\/$/, "") } };
+  }
+
+  test("once the host serves the stream in a newer format, the configuration is rewritten in root-index form and the command fails", async () => {
+    const { site, dir, config, yaml, env } = await legacySite("legacy-upgraded", "v0");
+    try {
+      const updated = await mossAsync(["-D", dir, "repo", "update"], { env });
+      expect(updated.status).toBe(1);
+      const kdl = path.join(dir, "etc", "moss", "repo.d", "aeryn.kdl");
+      expect(updated.stdout).toStartWith(`1 repo will be upgraded to the new repository format\n\nUpdate applied to "${kdl}"\n\n\`\`\`diff\n--- ${config}\n+++ ${kdl}\n@@ `);
+      expect(updated.stdout).toContain(`\n-  uri: "http://cdn.aerynos.dev/unstable/x86_64/stone.index"\n`);
+      expect(updated.stdout).toContain(`\n+    base-uri "http://cdn.aerynos.dev/"\n+    channel main\n+    version "stream/unstable"\n`);
+      expect(updated.stdout).toEndWith("```\n");
+      // The YAML is left as it was; the KDL beside it wins, and keeps the repository that was fine.
+      expect(fs.readFileSync(config, "utf8")).toBe(yaml);
+      const list = await mossAsync(["-D", dir, "repo", "list"], { env });
+      expect(list.stdout).toBe(" - unstable = (base-uri=http://cdn.aerynos.dev/, channel=main, version=stream/unstable, arch=x86_64) [10]\n"
+        + ` - local = file://${published}/stone.index [0]\n`);
+      // Run again, it refreshes through the root index.
+      const again = await mossAsync(["-D", dir, "repo", "update"], { env });
+      expect(again.status).toBe(0);
+      expect(site.requests).toContain("/main/history/9/x86_64/stone.index");
+      const fields = { "base-uri": "http://cdn.aerynos.dev/", version: "stream/unstable" };
+      expect([...repoRows(dir, fields).keys()]).toContain("alpha");
+    } finally {
+      void site.stop();
+    }
+  });
+
+  test("while the stream is still legacy, or the host has no root index, the old URL refreshes as before", async () => {
+    for (const [name, format] of [["legacy-still", "legacy"], ["legacy-no-root", undefined]] as const) {
+      const { site, dir, config, yaml, env } = await legacySite(name, format);
+      try {
+        const updated = await mossAsync(["-D", dir, "repo", "update", "unstable"], { env });
+        expect(updated.status).toBe(0);
+        expect(site.requests).toEqual(["/main/moss-root-index.json", "/unstable/x86_64/stone.index"]);
+        expect(fs.readFileSync(config, "utf8")).toBe(yaml);
+        expect(fs.existsSync(path.join(dir, "etc", "moss", "repo.d", "aeryn.kdl"))).toBe(false);
+      } finally {
+        void site.stop();
+      }
+    }
+  });
+});
+
 describe("a signed repository", () => {
   test("an index signed by moss index --sign is accepted; a tampered or unsigned one is refused and the DB kept", async () => {
     const dir = path.join(work, "signed-site");
