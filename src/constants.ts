@@ -95,3 +95,10 @@ export const VFS_GC_ENTRIES = 5000;
  * enough that commits cost nothing next to the inserts, small enough that few records are held.
  */
 export const LAYOUT_BATCH_ROWS = 8192;
+
+/**
+ * A new state's tree reads the rows it already has while packages unpack (transaction/
+ * selection-tree.ts), handing this thread back to the unpack's callbacks after this many rows
+ * (~2 ms of reading): long enough to cost nothing, short enough that no unpack result waits.
+ */
+export const TREE_READ_SLICE_ROWS = 1024;

@@ -14,7 +14,8 @@ import { findConflicts, Transaction } from "../registry/transaction.ts";
 import { ensureRootLinks, writeOsRelease } from "../installation/index.ts";
 import { unpackAll, UnpackFeed } from "../store/index.ts";
 import { blitVfs, chooseStrategy, type BlitSummary } from "../transaction/blit.ts";
-import { buildVfs } from "../vfs/index.ts";
+import type { Vfs } from "../vfs/index.ts";
+import { SelectionTree } from "../transaction/selection-tree.ts";
 import { faultPoint } from "../transaction/faults.ts";
 import { profileMark } from "../transaction/profile.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
@@ -91,16 +92,38 @@ export interface InstallHooks extends FetchHooks {
 
 /** Cache every missing package into the store and databases, then build and activate the new state. */
 export async function applyInstall(session: Session, plan: InstallPlan, hooks: InstallHooks = {}): Promise<NewStateResult> {
-  await cachePackages(session, plan.missing, hooks);
-  faultPoint("cached");
   const previous = plan.installed.all().map((c) => ({ packageId: c.id, explicit: c.explicit ?? false, reason: null }));
   const added = plan.missing.map((c) => ({ packageId: c.id, explicit: plan.requestedIds.has(c.id), reason: null }));
+  const selections = [...added, ...previous];
   const names = new Map([...plan.missing, ...plan.installed.all()].map((c) => [c.id, `${c.meta.name} (${c.meta.version}-${c.meta.release})`]));
-  return applyNewState(session.installation, session.dbs, [...added, ...previous], {
-    summary: "Install",
-    describe: (id) => names.get(id) ?? id,
-    onBlitProgress: hooks.onBlitProgress,
-  });
+  const describe = (id: string) => names.get(id) ?? id;
+  const vfs = await cacheWithTree(session, plan.missing, selections.map((s) => s.packageId), describe, hooks);
+  faultPoint("cached");
+  return applyNewState(session.installation, session.dbs, selections, { summary: "Install", vfs, onBlitProgress: hooks.onBlitProgress });
+}
+
+/**
+ * Cache `packages` (cachePackages) while the tree of the selection `selectedIds` is built from
+ * the layouts already recorded; the cached packages' layouts join it once they are recorded
+ * (transaction/selection-tree.ts).
+ */
+export async function cacheWithTree(
+  session: Session,
+  packages: Candidate[],
+  selectedIds: readonly string[],
+  describe: (packageId: string) => string,
+  hooks: InstallHooks = {},
+): Promise<Vfs> {
+  const tree = new SelectionTree(session.dbs.layout, selectedIds, new Set(packages.map((c) => c.id)), { describe });
+  try {
+    await cachePackages(session, packages, hooks);
+  } catch (error) {
+    await tree.abandon();
+    throw error;
+  }
+  const vfs = await tree.finish();
+  profileMark("vfs finish");
+  return vfs;
 }
 
 /**
@@ -117,10 +140,8 @@ export async function applyEphemeral(session: Session, plan: Pick<InstallPlan, "
   }
   const installedIds = new Set(plan.installed.all().map((c) => c.id));
   const toCache = plan.resolved.filter((c) => !installedIds.has(c.id));
-  await cachePackages(session, toCache, hooks);
-  const vfs = buildVfs(session.dbs.layout.entries(plan.resolved.map((c) => c.id)), {
-    describe: (id) => plan.resolved.find((c) => c.id === id)?.meta.name ?? id,
-  });
+  const names = new Map(plan.resolved.map((c) => [c.id, c.meta.name]));
+  const vfs = await cacheWithTree(session, toCache, plan.resolved.map((c) => c.id), (id) => names.get(id) ?? id, hooks);
   fs.mkdirSync(target, { recursive: true, mode: 0o755 });
   const summary = blitVfs(vfs, target, installation.assetsDir, { strategy: chooseStrategy(installation.assetsDir, target), onProgress: hooks.onBlitProgress });
   const usr = path.join(target, "usr");

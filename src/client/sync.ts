@@ -12,7 +12,7 @@ import { Transaction, findConflicts } from "../registry/transaction.ts";
 import { SYSTEM_MODEL_PATH } from "../repository/manager.ts";
 import { metaId } from "../stone/index.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
-import { cachePackages, sortByName, type InstallHooks } from "./install.ts";
+import { cacheWithTree, sortByName, type InstallHooks } from "./install.ts";
 import { installedSource } from "./packages.ts";
 import type { Session } from "./session.ts";
 
@@ -83,11 +83,8 @@ export function hasChanges(plan: SyncPlan): boolean {
 export async function applySync(session: Session, plan: SyncPlan, hooks: InstallHooks = {}): Promise<NewStateResult> {
   const installedIds = new Set(plan.installed.all().map((c) => c.id));
   const synced = plan.final.filter((c) => !installedIds.has(c.id));
-  await cachePackages(session, synced, hooks);
   const names = new Map([...plan.final, ...plan.installed.all()].map((c) => [c.id, `${c.meta.name} (${c.meta.version}-${c.meta.release})`]));
-  return applyNewState(session.installation, session.dbs, plan.final.map((c) => ({ packageId: c.id, explicit: c.explicit ?? false, reason: null })), {
-    summary: "Sync",
-    describe: (id) => names.get(id) ?? id,
-    onBlitProgress: hooks.onBlitProgress,
-  });
+  const selections = plan.final.map((c) => ({ packageId: c.id, explicit: c.explicit ?? false, reason: null }));
+  const vfs = await cacheWithTree(session, synced, selections.map((s) => s.packageId), (id) => names.get(id) ?? id, hooks);
+  return applyNewState(session.installation, session.dbs, selections, { summary: "Sync", vfs, onBlitProgress: hooks.onBlitProgress });
 }

@@ -36,6 +36,8 @@ export interface NewStateOptions {
   summary: string;
   /** A human name for a package id in error messages (conflicts). */
   describe?: (packageId: string) => string;
+  /** The selection's tree when the caller built it already (while caching); read from the layout database otherwise. */
+  vfs?: Vfs;
   onBlitProgress?: (done: number, total: number) => void;
 }
 
@@ -58,7 +60,7 @@ export async function applyNewState(
   // Everything that can be refused is refused before anything is written (spec §9 items 6–8).
   preflight(installation, usr, previous);
   profileMark("preflight");
-  const vfs: Vfs = selectionVfs(dbs, selections, opts.describe);
+  const vfs: Vfs = opts.vfs ?? selectionVfs(dbs, selections, opts.describe);
 
   const stateId = dbs.state.nextId();
   emptyDirectory(rootsDir, stagingDir);

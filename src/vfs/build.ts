@@ -12,26 +12,44 @@ import { LayoutEntryType } from "../stone/types.ts";
 import type { BuildVfsOptions, Vfs, VfsCounts, VfsEntry, VfsRow, VfsUnsafePath } from "./types.ts";
 
 export function buildVfs(rows: Iterable<VfsRow>, opts: BuildVfsOptions = {}): Vfs {
-  const describe = opts.describe ?? ((packageId: string) => packageId);
-  const tree = new LayoutTree();
-  const unsafePaths: VfsUnsafePath[] = [];
-  for (const row of rows) {
-    const { packageId, record } = row;
+  const builder = new VfsBuilder(opts);
+  for (const row of rows) builder.add(row);
+  return builder.finish();
+}
+
+/**
+ * The same build, fed a row at a time: a transaction inserts the rows it already has while the
+ * packages it is still unpacking arrive. Rows must come in the order buildVfs would get them.
+ */
+export class VfsBuilder {
+  private readonly tree = new LayoutTree();
+  private readonly unsafePaths: VfsUnsafePath[] = [];
+
+  constructor(private readonly opts: BuildVfsOptions = {}) {}
+
+  add(row: VfsRow): void {
+    const { record } = row;
     // The row is kept as the entry's claim (no copy): rows must not be reused by the caller.
     const problem = (record.entryType === LayoutEntryType.Symlink ? symlinkSourceProblem(record.source) : undefined) ??
-      tree.insert(record.target, row);
+      this.tree.insert(record.target, row);
     if (problem !== undefined) {
       const path = record.target.startsWith("/") ? record.target : `/usr/${record.target}`;
-      unsafePaths.push({ path, packageId, reason: problem });
+      this.unsafePaths.push({ path, packageId: row.packageId, reason: problem });
     }
   }
-  redirectSymlinks(tree);
-  // One walk finds what sits below a file or a failed link (and counts), before anything is made.
-  const counts: VfsCounts = { directories: 0, regular: 0, symlinks: 0, special: 0 };
-  walkTree(tree, { counts, unsafePaths, release: false });
-  if (unsafePaths.length > 0) throw VfsError.unsafe(unsafePaths, describe);
-  if (tree.conflicts.length > 0 && opts.conflicts !== "report") throw VfsError.conflicts(tree.conflicts, describe);
-  return makeVfs(tree, counts);
+
+  /** Settles symlinked directories and checks the whole tree; the builder is spent after this. */
+  finish(): Vfs {
+    const { tree, unsafePaths, opts } = this;
+    const describe = opts.describe ?? ((packageId: string) => packageId);
+    redirectSymlinks(tree);
+    // One walk finds what sits below a file or a failed link (and counts), before anything is made.
+    const counts: VfsCounts = { directories: 0, regular: 0, symlinks: 0, special: 0 };
+    walkTree(tree, { counts, unsafePaths, release: false });
+    if (unsafePaths.length > 0) throw VfsError.unsafe(unsafePaths, describe);
+    if (tree.conflicts.length > 0 && opts.conflicts !== "report") throw VfsError.conflicts(tree.conflicts, describe);
+    return makeVfs(tree, counts);
+  }
 }
 
 function makeVfs(tree: LayoutTree, counts: VfsCounts): Vfs {
