@@ -9,16 +9,21 @@ export const PROFILE_ENV = "MOSS_PROFILE";
 
 const enabled = process.env[PROFILE_ENV] === "1";
 let last = performance.now();
+let lastCpu = process.cpuUsage();
 
 /** Mark the end of the phase that started at the previous mark (or at process start). */
 export function profileMark(phase: string): void {
   if (!enabled) return;
   const now = performance.now();
+  // CPU of every thread of the process: how many cores the phase kept busy.
+  const cpu = process.cpuUsage(lastCpu);
+  lastCpu = process.cpuUsage();
+  const cores = (cpu.user + cpu.system) / 1000 / Math.max(now - last, 1e-3);
   const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
   const status = fs.readFileSync("/proc/self/status", "utf8");
   const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
   process.stderr.write(
-    `[profile] ${phase.padEnd(24)} ${(now - last).toFixed(1).padStart(8)} ms  ` +
+    `[profile] ${phase.padEnd(24)} ${(now - last).toFixed(1).padStart(8)} ms  ${cores.toFixed(2)} cores  ` +
       `rss ${mib(kib("VmRSS"))} MiB (anon ${mib(kib("RssAnon"))}, peak ${mib(kib("VmHWM"))})  js heap ${mib(process.memoryUsage().heapUsed)} MiB\n`,
   );
   last = now;
