@@ -2,6 +2,7 @@
 import { defineCommand, type CommandDef } from "citty";
 
 export const SUBCOMMANDS: Record<string, () => Promise<CommandDef<any>>> = {
+  boot: () => import("./boot.ts").then((m) => m.default),
   cache: () => import("./cache.ts").then((m) => m.default),
   extract: () => import("./extract.ts").then((m) => m.default),
   fetch: () => import("./fetch.ts").then((m) => m.default),
@@ -28,6 +29,8 @@ export const app = defineCommand({
     verbose: { type: "boolean", alias: "v", description: "Prints additional information about what moss is doing" },
     version: { type: "boolean", alias: "V", description: "Prints version information about the binary" },
     log: { type: "string", description: "Logging configuration: <level>[:<format>][:<destination>]" },
+    esp: { type: "string", description: "Use this directory as the mounted ESP (skips discovery; env MOSS_ESP)" },
+    xbootldr: { type: "string", description: "Use this directory as the mounted XBOOTLDR (env MOSS_XBOOTLDR)" },
   },
   subCommands: SUBCOMMANDS,
 });

@@ -13,6 +13,9 @@ export interface GlobalOptions {
   version: boolean;
   help: boolean;
   log?: string;
+  /** A directory to use as the mounted ESP / XBOOTLDR instead of discovering them (boot-management §1.1). */
+  esp?: string;
+  xbootldr?: string;
   generateManpages?: string;
   generateCompletions?: string;
 }
@@ -28,6 +31,8 @@ const VALUE_OPTIONS: Record<string, keyof GlobalOptions> = {
   "--directory": "directory",
   "--cache": "cache",
   "--log": "log",
+  "--esp": "esp",
+  "--xbootldr": "xbootldr",
   "--generate-manpages": "generateManpages",
   "--generate-completions": "generateCompletions",
 };

@@ -13,6 +13,8 @@ import { localTimestamp, packageLines } from "../ui/package-list.ts";
 import { mossCommand } from "./command.ts";
 import { rustDebugPath } from "./format.ts";
 import { withSession } from "./session.ts";
+import { syncBootAfter } from "./boot-after.ts";
+import type { GlobalOptions } from "./argv.ts";
 import { formatBytes } from "../ui/bytes.ts";
 
 function stateBlock(state: State): string {
@@ -89,9 +91,12 @@ const activate = mossCommand({
   },
   run: (args, globals) =>
     withSession(globals, true, async (session) => {
-      // System triggers and boot synchronisation arrive with later issues: both are skipped here.
+      // System triggers arrive with a later issue: they are skipped here.
       const result = await activateState(session.installation, session.dbs, stateId(args.id));
-      if (args["skip-boot"] || inInitramfs()) {
+      const offline = args["skip-boot"] || inInitramfs();
+      // A live activation syncs at once: the states after this one lose their entries (spec §4.4).
+      if (!offline) await syncBootAfter(session, globals, { settlesRollback: true });
+      if (offline) {
         // The activation is done and stays done: not recording the pending sync is only a warning.
         try {
           markBootSyncPending(session.installation.mossDir, result.activated);
@@ -104,7 +109,8 @@ const activate = mossCommand({
     }),
 });
 
-async function removeWithConfirmation(session: Session, states: State[], yes: boolean, asJson: boolean) {
+async function removeWithConfirmation(session: Session, globals: GlobalOptions, states: State[], asJson: boolean) {
+  const yes = globals.yes;
   if (states.length === 0) {
     if (asJson) json({ removed: [] });
     else out("No states to remove");
@@ -117,6 +123,8 @@ async function removeWithConfirmation(session: Session, states: State[], yes: bo
   }
   await confirmOrCancel("Do you wish to continue?", { yes });
   const report = removeStates(session, states, (archive) => !asJson && out(`Removed ${rustDebugPath(archive)}`));
+  // The removed states' entries go, and kernels no entry needs any more (os-tools #585).
+  await syncBootAfter(session, globals, { settlesRollback: false });
   // The trees went to the trash at once; deleting them is the slow part, so it shows progress.
   const progress = asJson ? undefined : createProgress("Deleting archived states");
   emptyTrash(session.installation.rootsDir, (message) => err(`Warning: ${message}`), progress?.update);
@@ -133,14 +141,14 @@ const prune = mossCommand({
   },
   run: (args, globals) =>
     withSession(globals, true, (session) =>
-      removeWithConfirmation(session, pruneCandidates(session, Number(args.keep), Boolean(args["include-newer"])), globals.yes, Boolean(args.json))),
+      removeWithConfirmation(session, globals, pruneCandidates(session, Number(args.keep), Boolean(args["include-newer"])), Boolean(args.json))),
 });
 
 const remove = mossCommand({
   meta: { name: "remove", description: "Remove archived states (ids or ranges A-B)" },
   args: { ids: { type: "positional", description: "state ids or ranges", required: true }, ...jsonArg },
   run: (args, globals) =>
-    withSession(globals, true, (session) => removeWithConfirmation(session, statesToRemove(session, args._), globals.yes, Boolean(args.json))),
+    withSession(globals, true, (session) => removeWithConfirmation(session, globals, statesToRemove(session, args._), Boolean(args.json))),
 });
 
 function issueLine(issue: Issue): string {

@@ -9,3 +9,4 @@ export { flock, type FlockMode, type FlockOptions } from "./flock.ts";
 export { probeRenameExchange, renameExchange, renameNoReplace } from "./rename.ts";
 export { setNofileToHard, type FileLimit } from "./rlimit.ts";
 export { fsyncPath, syncfs } from "./sync.ts";
+export { mount, unmount } from "./mount.ts";
