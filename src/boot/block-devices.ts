@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { HostPaths } from "./host-paths.ts";
 import { canonical } from "./mounts.ts";
+import { listNames, readTextIfAny } from "./tolerant-fs.ts";
 
 export interface BlockDevice {
   /** The kernel's name: `nvme0n1p2`, `dm-1`, `sda`. */
@@ -51,7 +52,7 @@ export class BlockDevices {
   partitionNumber(device: BlockDevice): number | undefined {
     const dir = this.sysDir(device.name);
     if (!dir) return undefined;
-    const text = readText(path.join(dir, "partition"));
+    const text = readTextIfAny(path.join(dir, "partition"))?.trim();
     const number = text === undefined ? Number.NaN : Number.parseInt(text, 10);
     return Number.isInteger(number) && number > 0 ? number : undefined;
   }
@@ -69,7 +70,7 @@ export class BlockDevices {
     const dir = this.sysDir(disk.name);
     if (!dir) return [];
     const found: { device: BlockDevice; number: number }[] = [];
-    for (const entry of safeReaddir(dir)) {
+    for (const entry of listNames(dir)) {
       const device = this.byName(entry);
       const number = device ? this.partitionNumber(device) : undefined;
       if (device && number !== undefined) found.push({ device, number });
@@ -79,17 +80,16 @@ export class BlockDevices {
 
   /** Every whole disk of the machine (a device that is not a partition). */
   disks(): BlockDevice[] {
-    return safeReaddir(path.join(this.paths.sys, "class", "block"))
-      .sort()
-      .map((name) => this.byName(name)!)
-      .filter((device) => device && this.partitionNumber(device) === undefined);
+    return listNames(path.join(this.paths.sys, "class", "block"))
+      .flatMap((name) => this.byName(name) ?? [])
+      .filter((device) => this.partitionNumber(device) === undefined);
   }
 
   /** The devices this one is built on (`slaves/`), e.g. an LV's PV or a LUKS mapping's partition. */
   slaves(device: BlockDevice): BlockDevice[] {
     const dir = this.sysDir(device.name);
     if (!dir) return [];
-    return safeReaddir(path.join(dir, "slaves")).sort().flatMap((name) => this.byName(name) ?? []);
+    return listNames(path.join(dir, "slaves")).flatMap((name) => this.byName(name) ?? []);
   }
 
   /** Every device below this one, depth first (LV → LUKS mapping → partition). */
@@ -107,32 +107,16 @@ export class BlockDevices {
   deviceMapper(device: BlockDevice): { name: string; uuid: string } | undefined {
     const dir = this.sysDir(device.name);
     if (!dir) return undefined;
-    const name = readText(path.join(dir, "dm", "name"));
+    const name = readTextIfAny(path.join(dir, "dm", "name"))?.trim();
     if (name === undefined) return undefined;
-    return { name, uuid: readText(path.join(dir, "dm", "uuid")) ?? "" };
+    return { name, uuid: readTextIfAny(path.join(dir, "dm", "uuid"))?.trim() ?? "" };
   }
 
   /** The disk's logical block size, as its partition table is laid out in. */
   logicalBlockSize(disk: BlockDevice): number | undefined {
     const dir = this.sysDir(disk.name);
-    const text = dir ? readText(path.join(dir, "queue", "logical_block_size")) : undefined;
+    const text = dir ? readTextIfAny(path.join(dir, "queue", "logical_block_size"))?.trim() : undefined;
     const size = text === undefined ? Number.NaN : Number.parseInt(text, 10);
     return Number.isInteger(size) && size >= 512 ? size : undefined;
-  }
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, "utf8").trim();
-  } catch {
-    return undefined;
-  }
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
   }
 }

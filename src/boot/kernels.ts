@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { listNames } from "./tolerant-fs.ts";
 import { compareVersions } from "./version-compare.ts";
 
 export interface KernelFile {
@@ -125,13 +126,5 @@ function readVariant(file: string, treeRoot: string): string | undefined {
     return typeof variant === "string" && variant !== "" ? variant : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function listNames(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir).sort();
-  } catch {
-    return [];
   }
 }

@@ -17,6 +17,7 @@ import { withDefault } from "./loader-conf.ts";
 import { findSystemdBoot, SYSTEMD_BOOT_FILE, systemdBootVersion } from "./systemd-boot.ts";
 import { compareVersions } from "./version-compare.ts";
 import { BootError } from "./errors.ts";
+import { listNames, readTextIfAny } from "./tolerant-fs.ts";
 
 /** Room kept free beyond what the files need: FAT's own metadata and rounding. */
 export const SPACE_MARGIN_BYTES = 1 << 20;
@@ -235,7 +236,7 @@ function planOnce(input: PlanInput): BootPlan | NotApplicable {
   // boot counting renames) lets systemd-boot pass over it to the state before once it is bad.
   const loaderDefault = `${currentIdentity.id}-*`;
   const loaderConf = resolveCase(input.esp, "loader/loader.conf");
-  const oldLoaderConf = readText(loaderConf);
+  const oldLoaderConf = readTextIfAny(loaderConf);
   const newLoaderConf = withDefault(oldLoaderConf, loaderDefault);
   if (oldLoaderConf !== newLoaderConf) writes.push({ kind: "loader.conf", dest: loaderConf, content: { text: newLoaderConf }, size: Buffer.byteLength(newLoaderConf), replaces: fileSize(loaderConf) });
 
@@ -330,22 +331,6 @@ function fileSize(file: string): number {
     return fs.statSync(file).size;
   } catch {
     return 0;
-  }
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-function listNames(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir).sort();
-  } catch {
-    return [];
   }
 }
 

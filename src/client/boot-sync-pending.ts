@@ -1,9 +1,9 @@
 /**
- * Where boot synchronisation will hook in (it arrives with the boot-management issue). An
- * activation that does not sync the boot entries, because `--skip-boot` said so or because it
+ * An activation that does not sync the boot entries, because `--skip-boot` said so or because it
  * runs inside an initramfs, where a sync would delete the entries of the newer states and with
  * them the way back (spec boot-management §6.6), leaves `/.moss/boot-sync-pending` naming the
- * state it activated, so that the next run on the live system syncs the entries.
+ * state it activated. Until a transaction or a live activation settles it, boot syncs keep the
+ * newer states' entries (client/boot.ts), sorted after the state rolled back to.
  */
 import fs from "node:fs";
 import path from "node:path";

@@ -16,6 +16,7 @@ import { readEfiString } from "../boot/efivars.ts";
 import { entryFileName, parseEntryFileName } from "../boot/entries.ts";
 import { resolveCase } from "../boot/esp-files.ts";
 import { defaultOf } from "../boot/loader-conf.ts";
+import { listNames } from "../boot/tolerant-fs.ts";
 import { fsyncPath } from "../linux/index.ts";
 import { hostPaths } from "../boot/host-paths.ts";
 import { findKernels } from "../boot/kernels.ts";
@@ -145,7 +146,7 @@ export function bootStatus(installation: Installation, req: Pick<BootSyncRequest
     const boot = environment.xbootldr?.dir ?? environment.esp?.dir;
     if (boot) {
       const dir = resolveCase(boot, "loader/entries");
-      for (const name of safeList(dir)) {
+      for (const name of listNames(dir)) {
         const parsed = parseEntryFileName(name);
         if (!parsed) continue;
         const state = /-(\d+)$/.exec(parsed.id);
@@ -186,7 +187,7 @@ export async function blessBoot(installation: Installation, dbs: Databases, req:
       const dir = resolveCase(boot, "loader/entries");
       const counted = environment.mode === "native" ? readEfiString(hostPaths().efivars, "LoaderBootCountPath") : undefined;
       const bootedName = counted?.split(/[\\/]/).at(-1);
-      for (const name of safeList(dir)) {
+      for (const name of listNames(dir)) {
         const parsed = parseEntryFileName(name);
         if (!parsed?.counter) continue;
         const isBooted = bootedName !== undefined ? name.toLowerCase() === bootedName.toLowerCase() : parsed.id.endsWith(`-${active}`);
@@ -221,12 +222,4 @@ function recordBlessed(installation: Installation, stateId: number): void {
   if (blessed.has(stateId)) return;
   blessed.add(stateId);
   writeFileAtomic(path.join(installation.mossDir, BLESSED_FILE), `${[...blessed].sort((a, b) => a - b).join("\n")}\n`);
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
 }

@@ -64,6 +64,33 @@ export function gptDiskBytes(partitions: GptPartitionSpec[], opts: { sectorSize?
   return bytes;
 }
 
+/**
+ * A whole disk image of `sectors` 512-byte sectors: the primary GPT at the start and the backup
+ * (entries, then header) at the end, as firmware and kernel expect them. Partition contents are
+ * written separately.
+ */
+export function writeGptDisk(file: string, sectors: number, partitions: GptPartitionSpec[]): void {
+  const primary = gptDiskBytes(partitions, { sectors });
+  const fd = fs.openSync(file, "w");
+  try {
+    fs.ftruncateSync(fd, sectors * 512);
+    fs.writeSync(fd, primary, 0, primary.length, 0);
+    // The backup header: its own LBA and the primary's swapped, its entries just before it.
+    const entries = primary.subarray(1024, 1024 + 128 * 128);
+    const backup = Buffer.from(primary.subarray(512, 512 + 92));
+    const entriesLba = sectors - 1 - 32;
+    backup.writeBigUInt64LE(BigInt(sectors - 1), 24);
+    backup.writeBigUInt64LE(1n, 32);
+    backup.writeBigUInt64LE(BigInt(entriesLba), 72);
+    backup.writeUInt32LE(0, 16);
+    backup.writeUInt32LE(crc32(backup), 16);
+    fs.writeSync(fd, entries, 0, entries.length, entriesLba * 512);
+    fs.writeSync(fd, backup, 0, backup.length, (sectors - 1) * 512);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** 16 bytes of an RFC 4122 UUID in text order. */
 function uuidBytes(uuid: string): Buffer {
   return Buffer.from(uuid.replace(/-/g, ""), "hex");

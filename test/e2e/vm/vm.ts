@@ -11,14 +11,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT } from "../../helpers/moss.ts";
+import { guidText } from "../../../src/boot/gpt.ts";
 
 export const CACHE = path.join(ROOT, ".cache", "vm");
 /** Each tool the tests run, and the Debian package it comes from. */
 const TOOLS: Record<string, string> = {
   "qemu-system-x86_64": "qemu-system-x86", dracut: "dracut-core", busybox: "busybox-static", debugfs: "e2fsprogs",
-  "mkfs.ext4": "e2fsprogs", zstd: "zstd", unxz: "xz-utils", strip: "binutils",
+  "mkfs.ext4": "e2fsprogs", zstd: "zstd", unxz: "xz-utils", strip: "binutils", "mkfs.vfat": "dosfstools", mcopy: "mtools",
 };
-const APT_PACKAGES = [...new Set(Object.values(TOOLS))];
+/** Files the boot tests need beyond tools: the UEFI firmware. */
+export const OVMF = { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.fd" };
+const FILES: Record<string, string> = { [OVMF.code]: "ovmf", [OVMF.vars]: "ovmf" };
+const APT_PACKAGES = [...new Set([...Object.values(TOOLS), ...Object.values(FILES)])];
 
 function run(argv: string[], opts: { env?: Record<string, string>; cwd?: string; timeout?: number } = {}): SpawnSyncReturns<string> {
   const result = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", env: { ...process.env, ...opts.env }, cwd: opts.cwd, timeout: opts.timeout ?? 600_000, maxBuffer: 64 << 20 });
@@ -67,7 +71,7 @@ const has = (tool: string) => Bun.which(tool) !== null;
 
 /** Why the VM tests cannot run here, or undefined once every tool is present. */
 export function ensureVmTools(): string | undefined {
-  const missing = Object.keys(TOOLS).filter((tool) => !has(tool));
+  const missing = [...Object.keys(TOOLS).filter((tool) => !has(tool)), ...Object.keys(FILES).filter((file) => !fs.existsSync(file))];
   if (missing.length === 0) return undefined;
   if (process.getuid?.() !== 0) return `missing ${missing.join(", ")} and not root to install them`;
   // dracut-core, not dracut: the latter hooks the host's kernel installs. No kernel package either.
@@ -76,13 +80,15 @@ export function ensureVmTools(): string | undefined {
     run(["apt-get", "update"], { env });
     run(["apt-get", "install", "-y", "--no-install-recommends", ...APT_PACKAGES], { env });
   }
-  const still = Object.keys(TOOLS).filter((tool) => !has(tool));
+  const still = [...Object.keys(TOOLS).filter((tool) => !has(tool)), ...Object.keys(FILES).filter((file) => !fs.existsSync(file))];
   return still.length === 0 ? undefined : `apt could not provide ${still.join(", ")}`;
 }
 
 export interface Kernel {
   version: string;
   vmlinux: string;
+  /** The EFI-stub image the package ships, which systemd-boot starts. */
+  bzImage: string;
   modules: string;
 }
 
@@ -106,7 +112,22 @@ export function ensureKernel(): Kernel {
     fs.writeFileSync(done, version);
   }
   const version = fs.readFileSync(done, "utf8").trim();
-  return { version, vmlinux: path.join(dir, "vmlinux"), modules: path.join(dir, "tree", "lib", "modules", version) };
+  return { version, vmlinux: path.join(dir, "vmlinux"), bzImage: path.join(dir, "tree", "boot", `vmlinuz-${version}`), modules: path.join(dir, "tree", "lib", "modules", version) };
+}
+
+/** Debian's systemd-boot EFI binary, unpacked (not installed) from systemd-boot-efi into the cache. */
+export function ensureSystemdBoot(): string {
+  const dir = path.join(CACHE, "systemd-boot");
+  const binary = path.join(dir, "tree", "usr", "lib", "systemd", "boot", "efi", "systemd-bootx64.efi");
+  if (!fs.existsSync(binary)) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    run(["apt-get", "download", "systemd-boot-efi"], { cwd: dir });
+    const deb = fs.readdirSync(dir).find((f) => f.endsWith(".deb"))!;
+    run(["dpkg-deb", "-x", deb, "tree"], { cwd: dir });
+    fs.rmSync(path.join(dir, deb));
+  }
+  return binary;
 }
 
 /** The ELF inside a bzImage (its payload, xz or zstd or gzip), which QEMU boots through PVH. */
@@ -214,7 +235,7 @@ echo o > /proc/sysrq-trigger
 `;
 
 /** Turn a moss root into an ext4 image (no journal: debugfs reads it as the guest left it). */
-export function rootImage(rootDir: string, out: string): void {
+export function rootImage(rootDir: string, out: string, size = "256M"): void {
   const vmDir = path.join(rootDir, "vm-test");
   fs.mkdirSync(vmDir, { recursive: true });
   fs.copyFileSync(Bun.which("busybox")!, path.join(vmDir, "busybox"));
@@ -223,7 +244,7 @@ export function rootImage(rootDir: string, out: string): void {
   for (const dir of ["proc", "sys", "dev", "run", "tmp", "etc"]) fs.mkdirSync(path.join(rootDir, dir), { recursive: true });
   // systemd's switch-root refuses a root without an os-release.
   if (!fs.existsSync(path.join(rootDir, "etc", "os-release"))) fs.symlinkSync("../usr/lib/os-release", path.join(rootDir, "etc", "os-release"));
-  run(["mkfs.ext4", "-q", "-F", "-O", "^has_journal", "-d", rootDir, out, "256M"]);
+  run(["mkfs.ext4", "-q", "-F", "-O", "^has_journal", "-d", rootDir, out, size]);
 }
 
 export interface Boot {
@@ -252,4 +273,59 @@ export function imageFile(image: string, file: string): string | undefined {
   const result = spawnSync("debugfs", ["-R", `cat ${file}`, image], { encoding: "utf8" });
   if (result.status !== 0 || /File not found|not found by ext2_lookup/.test(result.stderr)) return undefined;
   return result.stdout;
+}
+
+/**
+ * Boot `disk` through UEFI firmware (OVMF) under TCG: whatever the disk's ESP holds (systemd-boot,
+ * its entries and kernels) decides what starts. `vars` is the firmware's variable store, kept
+ * between boots like NVRAM. The guest powers itself off.
+ */
+export async function bootUefi(disk: string, vars: string, opts: { timeout?: number } = {}): Promise<Boot> {
+  const log = `${disk}.console-${Date.now()}`;
+  const started = performance.now();
+  const seconds = opts.timeout ?? 300;
+  const result = await runAsync([
+    "timeout", String(seconds), "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", "1024",
+    "-nodefaults", "-display", "none", "-serial", `file:${log}`, "-no-reboot",
+    "-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF.code}`,
+    "-drive", `if=pflash,format=raw,unit=1,file=${vars}`,
+    "-drive", `file=${disk},format=raw,if=virtio`,
+  ], { timeout: (seconds + 20) * 1000 });
+  const elapsed = (performance.now() - started) / 1000;
+  const console = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "";
+  if (result.status !== 0) throw new Error(`qemu exited ${result.status} after ${elapsed.toFixed(1)} s\n${result.stderr}${console.slice(-4000)}`);
+  return { seconds: elapsed, console };
+}
+
+const AUTHENTICATED_VARIABLE_STORE = "aaf32c78-947b-439a-a180-2e144ec37792";
+
+/**
+ * Sets a UEFI variable in an OVMF variable store file (EDK2's authenticated store inside its
+ * firmware volume), as if the OS had set it before rebooting: appended after the variables there,
+ * in the state "added".
+ */
+export function setOvmfVariable(varsFile: string, name: string, guidBytesLE: Buffer, value: Buffer, attributes = 0x7): void {
+  const fd = fs.readFileSync(varsFile);
+  if (fd.toString("latin1", 0x28, 0x2c) !== "_FVH") throw new Error(`${varsFile}: no firmware volume header`);
+  const store = fd.readUInt16LE(0x30);
+  const storeGuid = guidText(fd.subarray(store, store + 16));
+  if (storeGuid !== AUTHENTICATED_VARIABLE_STORE) throw new Error(`${varsFile}: variable store ${storeGuid} is not EDK2's authenticated store`);
+  const HEADER = 60;
+  let at = store + 28;
+  while (fd.readUInt16LE(at) === 0x55aa) {
+    const nameSize = fd.readUInt32LE(at + 36);
+    const dataSize = fd.readUInt32LE(at + 40);
+    at = (at + HEADER + nameSize + dataSize + 3) & ~3;
+  }
+  const nameBytes = Buffer.alloc((name.length + 1) * 2);
+  for (let i = 0; i < name.length; i++) nameBytes.writeUInt16LE(name.charCodeAt(i), i * 2);
+  const header = Buffer.alloc(HEADER);
+  header.writeUInt16LE(0x55aa, 0);
+  header[2] = 0x3f; // VAR_ADDED
+  header.writeUInt32LE(attributes, 4);
+  header.writeUInt32LE(nameBytes.length, 36);
+  header.writeUInt32LE(value.length, 40);
+  guidBytesLE.copy(header, 44);
+  Buffer.concat([header, nameBytes, value]).copy(fd, at);
+  fs.writeFileSync(varsFile, fd);
 }
