@@ -8,11 +8,16 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { BootHost } from "../helpers/boot-host.ts";
 import { bootPackages, systemdBootBinary } from "../helpers/boot-root.ts";
-import { moss, tempDir } from "../helpers/moss.ts";
+import { moss as runMoss, tempDir } from "../helpers/moss.ts";
 
 const work = tempDir("moss-boot-sync-");
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+// Every run probes this empty UEFI machine, not the one the tests run on: no root device is known
+// (entries carry only `rw`), and the ESP is the directory --esp names.
+const machine = new BootHost(path.join(work, "machine")).uefi().dir;
+const moss = (args: string[], opts: { env?: Record<string, string> } = {}) => runMoss(args, { env: { MOSS_BOOT_HOST: machine, ...opts.env } });
 let pkgs: Awaited<ReturnType<typeof bootPackages>>;
 const files: Record<string, string> = {};
 let serial = 0;
@@ -218,6 +223,54 @@ describe("moss boot sync", () => {
     run("install", newer);
     expect(fs.readFileSync(path.join(esp, "EFI", "systemd", "systemd-bootx64.efi"), "latin1")).toBe(systemdBootBinary("258.0"));
     expect(fs.readFileSync(path.join(esp, "EFI", "Boot", "BOOTX64.EFI"), "latin1")).toBe(systemdBootBinary("258.0"));
+  });
+});
+
+describe("moss boot sync --dry-run, boot status, MOSS_ESP", () => {
+  test("--dry-run says what would change and changes nothing; MOSS_ESP stands for --esp; status prints the environment", () => {
+    const dir = path.join(work, `env-${serial++}`);
+    const root = path.join(dir, "root");
+    const esp = path.join(dir, "esp");
+    fs.mkdirSync(root, { recursive: true });
+    fs.mkdirSync(esp);
+    const env = { MOSS_ESP: esp };
+    // On a UEFI machine where no ESP can be found for the root: a warning, not a failure.
+    const uefi = new BootHost(path.join(dir, "host")).uefi();
+    const installed = moss(["-D", root, "-y", "install", files.os!, files.sdboot!, files.kernelA!], { env: { MOSS_BOOT_HOST: uefi.dir } });
+    expect(installed.status).toBe(0);
+    expect(installed.stderr).toContain("Warning: boot entries not updated: no EFI system partition found for");
+    expect(installed.stderr).toContain("give --esp DIR (the mounted ESP) to say where it is");
+    expect(fs.readdirSync(esp)).toEqual([]);
+    // On a BIOS machine it is not applicable at all: nothing said unless asked (-v).
+    const bios = new BootHost(path.join(dir, "bios"));
+    const quiet = moss(["-D", root, "-y", "-v", "install", files.p2!], { env: { MOSS_BOOT_HOST: bios.dir } });
+    expect(quiet.stderr).toContain("boot entries not updated: legacy BIOS is not supported");
+    expect(quiet.stderr).not.toContain("Warning");
+
+    const dry = moss(["-D", root, "boot", "sync", "--dry-run"], { env });
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toContain(`would write ${path.join(esp, "EFI", "aerynos", KA, "vmlinuz")}\n`);
+    expect(dry.stdout).toContain(`would write ${path.join(esp, "loader", "entries", `aerynos-${KA}-2+3.conf`)}\n`);
+    expect(fs.readdirSync(esp)).toEqual([]);
+
+    const synced = moss(["-D", root, "boot", "sync"], { env });
+    expect(synced.status).toBe(0);
+    expect(synced.stdout).toBe(`Boot updated\n\nESP            : ${esp}\nXBOOTLDR       : none\nGlobal cmdline : ["rw"]\n`);
+    expect(entries(esp)).toEqual([`aerynos-${KA}-1+3.conf`, `aerynos-${KA}-2+3.conf`]);
+    const status = moss(["-D", root, "boot", "status", "--json"], { env });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      mode: "image", esp: { dir: esp, via: "override" }, xbootldr: null, cmdline: ["rw"], default: "aerynos-*",
+      entries: [1, 2].map((stateId) => ({ file: path.join(esp, "loader", "entries", `aerynos-${KA}-${stateId}+3.conf`), stateId, counter: { left: 3, done: 0 } })),
+    });
+  });
+
+  test("a root with nothing to boot is left alone, and boot sync says why", () => {
+    const { root, esp, run } = bootRoot();
+    run("install", files.p2!);
+    const sync = moss(["-D", root, "--esp", esp, "boot", "sync"]);
+    expect(sync.status).toBe(0);
+    expect(sync.stdout).toBe("Boot not updated: the active state ships no systemd-boot\n");
+    expect(fs.readdirSync(esp)).toEqual([]);
   });
 });
 
