@@ -7,7 +7,8 @@
  * packages, packs one package by hand from a directory tree, then runs the real binary on them:
  * `inspect`, `inspect --check` of every package, `extract` with the files verified on disk; then
  * publishes them as a `file://` repository and installs from it into a throwaway root, removes,
- * publishes a new release and syncs to it, lists the states and rolls back.
+ * publishes a new release and syncs to it, lists the states and rolls back; every change of
+ * state also writes the boot entries into a directory standing for the ESP (`--esp`).
  * Everything lives in one temporary directory, removed at the end unless `--keep`.
  */
 import { spawnSync } from "node:child_process";
@@ -111,17 +112,20 @@ try {
   console.log(shown(indexed.trimEnd().split("\n").at(-1)!));
   const root = path.join(work, "root");
   fs.mkdirSync(root);
+  // The root's ESP: a directory here (on a machine, moss finds and mounts the partition itself).
+  const esp = path.join(work, "esp");
+  fs.mkdirSync(esp);
   run(["-D", root, "repo", "add", "local", `file://${repo}/stone.index`, "-c", "the demo's packages"]);
   run(["-D", root, "repo", "list"]);
 
-  step("8. Install by name from the repository, dependencies and all: state 1");
+  step("8. Install by name from the repository, dependencies and all, with a kernel and systemd-boot: state 1");
   const apps = distro.packages.filter((p) => p.role === "app").map((p) => p.name);
-  run(["-D", root, "-y", "install", apps[0]!, "hello"], { head: 14 });
+  run(["-D", root, "--esp", esp, "-y", "install", apps[0]!, "hello", distro.kernel.package, distro.bootloader.package], { head: 14 });
   run(["-D", root, "search", "hello"]);
 
   step("9. Install more (state 2), then remove it again (state 3)");
-  run(["-D", root, "-y", "install", apps[1]!], { quiet: true });
-  run(["-D", root, "-y", "remove", apps[1]!]);
+  run(["-D", root, "--esp", esp, "-y", "install", apps[1]!], { quiet: true });
+  run(["-D", root, "--esp", esp, "-y", "remove", apps[1]!]);
 
   step("10. Publish hello 2.0 and sync: state 4");
   fs.writeFileSync(path.join(tree, "bin", "hello"), "#!/bin/sh\necho 'Hello again from moss-ts'\n", { mode: 0o755 });
@@ -129,16 +133,32 @@ try {
   run(["index", repo], { quiet: true });
   run(["-D", root, "repo", "update"]);
   run(["-D", root, "list", "sync"]);
-  run(["-D", root, "-y", "sync"]);
+  run(["-D", root, "--esp", esp, "-y", "sync"]);
   run(["-D", root, "state", "list"], { head: 24 });
 
-  step("11. Roll back to state 1, and check every file of every state");
+  step("11. Boot entries: every state with its kernel, written on each change of state");
+  run(["-D", root, "--esp", esp, "boot", "status"]);
+  const listEsp = () => {
+    const files = (fs.readdirSync(esp, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(esp, f)).isFile()).sort();
+    console.log(files.map((f) => `$DEMO/esp/${f}`).join("\n"));
+  };
+  listEsp();
+  const newest = (fs.readdirSync(path.join(esp, "loader", "entries")) as string[]).sort().at(-1)!;
+  console.log(`$ cat $DEMO/esp/loader/entries/${newest}\n${fs.readFileSync(path.join(esp, "loader", "entries", newest), "utf8").trimEnd()}`);
+
+  step("12. Roll back to state 1 (the newer states leave the boot menu), and check every file of every state");
   run(["-D", root, "state", "diff", "1", "4"]);
-  run(["-D", root, "-y", "state", "activate", "1"]);
+  run(["-D", root, "--esp", esp, "-y", "state", "activate", "1"]);
   console.log(`$DEMO/root/usr/.stateID: ${fs.readFileSync(path.join(root, "usr", ".stateID"), "utf8")}`);
+  listEsp();
   run(["-D", root, "state", "verify"]);
 
-  console.log(`\n${bold("Done.")} Triggers and boot management arrive with the next issues.`);
+  step("13. Wipe the ESP and rebuild it from the root alone");
+  for (const name of fs.readdirSync(esp)) fs.rmSync(path.join(esp, name), { recursive: true });
+  run(["-D", root, "--esp", esp, "boot", "sync"], { head: 1 });
+  listEsp();
+
+  console.log(`\n${bold("Done.")} Triggers and the system model arrive with the next issue.`);
 } finally {
   if (args.keep) console.log(`kept ${work}`);
   else fs.rmSync(work, { recursive: true, force: true });

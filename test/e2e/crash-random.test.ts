@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { parseDependency, packTree } from "../../src/stone/index.ts";
-import { ensureBinary, moss } from "../helpers/moss.ts";
+import { ensureBinary, moss, NO_MACHINE } from "../helpers/moss.ts";
 import { distro, readStateId, snapshot, type Distro } from "../helpers/roots.ts";
 import { scratchTempDir, seededRandom, startMoss, withStateId } from "../helpers/runs.ts";
 
@@ -283,7 +283,7 @@ describe("a kill between the swap and the root links (found by this suite's link
   test("recovery makes the root links of the live state", () => {
     const root = newRoot();
     const result = spawnSync(ensureBinary(), ["-D", root, "-y", "install", ...packages.closure("glibc")], {
-      env: { ...process.env, MOSS_FAULT_KILL: "archived" },
+      env: { ...process.env, MOSS_BOOT_HOST: NO_MACHINE, MOSS_FAULT_KILL: "archived" },
     });
     expect(result.signal).toBe("SIGKILL");
     expect(statesOf(root)).toMatchObject([{ id: 1, active: true }]);

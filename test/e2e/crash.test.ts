@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ACTIVATION_POINTS, TRANSACTION_POINTS } from "../../src/transaction/faults.ts";
-import { ensureBinary, moss, tempDir } from "../helpers/moss.ts";
+import { ensureBinary, moss, tempDir, NO_MACHINE } from "../helpers/moss.ts";
 import { distro, readStateId, snapshot, type Distro } from "../helpers/roots.ts";
 
 const work = tempDir("moss-crash-");
@@ -36,7 +36,7 @@ function copyRoot(name: string): string {
 }
 
 function killedAt(root: string, args: string[], point: string) {
-  const result = spawnSync(ensureBinary(), ["-D", root, "-y", ...args], { env: { ...process.env, NO_COLOR: "1", MOSS_FAULT_KILL: point }, encoding: "utf8" });
+  const result = spawnSync(ensureBinary(), ["-D", root, "-y", ...args], { env: { ...process.env, NO_COLOR: "1", MOSS_BOOT_HOST: NO_MACHINE, MOSS_FAULT_KILL: point }, encoding: "utf8" });
   return result.signal;
 }
 

@@ -7,14 +7,14 @@ import { afterAll, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { ensureBinary, moss, tempDir } from "../helpers/moss.ts";
+import { ensureBinary, moss, tempDir, NO_MACHINE } from "../helpers/moss.ts";
 import { distro, readStateId } from "../helpers/roots.ts";
 
 const work = tempDir("moss-signals-");
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 async function interrupted(args: string[], point: string): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(ensureBinary(), args, { env: { ...process.env, NO_COLOR: "1", MOSS_FAULT_PAUSE: point, MOSS_FAULT_PAUSE_MS: "1500" } });
+  const child = spawn(ensureBinary(), args, { env: { ...process.env, NO_COLOR: "1", MOSS_BOOT_HOST: NO_MACHINE, MOSS_FAULT_PAUSE: point, MOSS_FAULT_PAUSE_MS: "1500" } });
   let stderr = "";
   let sent = false;
   child.stderr.on("data", (chunk: Buffer) => {

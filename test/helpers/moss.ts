@@ -7,6 +7,13 @@ export const ROOT = path.resolve(import.meta.dir, "..", "..");
 export const MOSS = path.join(ROOT, "dist", "moss");
 export const FIXTURES = path.resolve(ROOT, "..", "shared", "fixtures");
 
+/**
+ * The machine boot management probes in tests unless a test gives its own: a host root with
+ * nothing in it (a BIOS machine without disks), so that no test depends on, or touches, the
+ * boot partitions of the machine it runs on.
+ */
+export const NO_MACHINE = path.join(require("node:os").tmpdir(), "moss-test-no-machine");
+
 let built = false;
 export function ensureBinary(): string {
   if (!built && !fs.existsSync(MOSS)) {
@@ -25,7 +32,7 @@ export interface RunResult {
 
 export function moss(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): RunResult {
   const result = spawnSync(ensureBinary(), args, {
-    cwd: opts.cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...opts.env }, timeout: 60_000,
+    cwd: opts.cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", MOSS_BOOT_HOST: NO_MACHINE, ...opts.env }, timeout: 60_000,
   });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
@@ -36,7 +43,7 @@ export function moss(args: string[], opts: { cwd?: string; env?: Record<string, 
  */
 export async function mossAsync(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
   const child = Bun.spawn([ensureBinary(), ...args], {
-    cwd: opts.cwd, env: { ...process.env, NO_COLOR: "1", ...opts.env }, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 60_000,
+    cwd: opts.cwd, env: { ...process.env, NO_COLOR: "1", MOSS_BOOT_HOST: NO_MACHINE, ...opts.env }, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 60_000,
   });
   const [stdout, stderr, status] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   return { status, stdout, stderr };

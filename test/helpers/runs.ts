@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Subprocess } from "bun";
 import { scratchParent } from "../../scripts/lib/distro.ts";
-import { ensureBinary } from "./moss.ts";
+import { ensureBinary, NO_MACHINE } from "./moss.ts";
 
 export interface BackgroundRun {
   proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -21,7 +21,7 @@ export interface BackgroundRun {
 /** Start the binary without waiting for it; stdout and stderr are drained as they come. */
 export function startMoss(args: string[], env: Record<string, string> = {}): BackgroundRun {
   const proc = Bun.spawn([ensureBinary(), ...args], {
-    env: { ...process.env, NO_COLOR: "1", ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe",
+    env: { ...process.env, NO_COLOR: "1", MOSS_BOOT_HOST: NO_MACHINE, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe",
   });
   let stdout = "";
   const waiters: { text: string; resolve: () => void }[] = [];

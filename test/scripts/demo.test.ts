@@ -18,6 +18,11 @@ test("the demo packs, verifies, extracts, installs and syncs from a repository, 
   expect(stdout).toContain("The following packages will be updated: \n\nhello 1.0-1 -> 2.0-2\n");
   expect(stdout).toContain("$DEMO/root/usr/.stateID: 1\n");
   expect(stdout).toContain("No issues found");
+  // Boot entries for the four states, then only state 1's after the rollback, and the same after the ESP was wiped.
+  expect(stdout).toContain("$DEMO/esp/loader/entries/unbranded-os-6.18.13-130.desktop-4+3.conf\n$DEMO/esp/loader/loader.conf\n");
+  // (root= depends on the machine the demo runs on; the rest does not.)
+  expect(stdout).toMatch(/^options (\S+ )*rw moss\.fstx=4$/m);
+  expect(stdout.match(/\$DEMO\/esp\/loader\/entries\/unbranded-os-6\.18\.13-130\.desktop-1\+3\.conf\n\$DEMO\/esp\/loader\/loader\.conf\n/g)?.length).toBe(2);
   expect(stdout).not.toContain("\x1b[");
   const after = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("moss-demo-") && !before.has(f));
   expect(after).toEqual([]);
