@@ -30,7 +30,7 @@ export interface BootPartition {
   /** `/dev/…` as the machine names it; undefined when declared by an override. */
   device?: string;
   partUuid?: string;
-  via: FoundPartition["via"] | "override";
+  via: FoundPartition["via"] | "override" | "mount-table";
   /** Mounted by this run, and unmounted by `release`. */
   mountedHere: boolean;
 }
@@ -106,7 +106,13 @@ export function discoverBoot(opts: DiscoverOptions): BootEnvironment {
   if (firmware === "bios") return env;
 
   const esp = findEsp({ devices, root, trustLoaderVariables: mode === "native" });
-  if (!esp) return env;
+  if (!esp) {
+    // No partition table says where it is (a disk without GPT, devices sysfs does not show): a FAT
+    // filesystem mounted where ESPs are mounted is taken for it.
+    const mounted = ["efi", "boot/efi", "boot"].map((dir) => mounts.at(path.join(opts.root === "/" ? "/" : fs.realpathSync(opts.root), dir))).find((m) => m?.fsType === "vfat");
+    if (mounted) env.esp = { dir: mounted.mountPoint, ...(mounted.device.startsWith("/") ? { device: mounted.device } : {}), via: "mount-table", mountedHere: false };
+    return env;
+  }
   const xbootldr = findXbootldr(esp, devices);
   try {
     env.esp = placed(esp, path.join(opts.root, "efi"), "vfat", "ESP");

@@ -193,6 +193,17 @@ describe("discovery on fixture machines", () => {
     expect(env.rootWords).toEqual([`root=PARTUUID=${ROOT_GUID}`, "rw"]);
   });
 
+  test("without a partition table that names it, a FAT filesystem mounted at <root>/boot/efi is the ESP", () => {
+    const { root, host } = machine();
+    const esp = path.join(root, "boot", "efi");
+    fs.mkdirSync(esp, { recursive: true });
+    host.uefi().addMapper({ name: "md0", dmName: "raid", dmUuid: "mdraid", slaves: [], content: superblocks.ext4(EXT4_UUID) })
+      .mount("md0", root, "ext4").mount(path.join(host.dir, "dev", "usbstick"), esp, "vfat");
+    const env = discoverBoot({ root, host: hostPaths(host.dir) });
+    expect(env.esp).toMatchObject({ dir: esp, via: "mount-table", mountedHere: false });
+    expect(env.rootWords).toEqual([`root=UUID=${EXT4_UUID}`, "rw"]);
+  });
+
   test("a root whose device cannot be found (an overlay, a plain directory) gets no root= at all, only rw", () => {
     const { root, esp, host } = machine();
     host.uefi();
