@@ -1,5 +1,5 @@
 /**
- * Boot entries proven by booting them: a GPT disk whose ESP `dist/moss` populated (Debian's
+ * Boot entries proven by booting them: a GPT disk whose ESP `moss boot sync` rebuilt from the root (Debian's
  * systemd-boot, a Debian kernel with the dracut+systemd initramfs that holds the moss module, an
  * entry per state) and whose root partition holds states 1–3, started by OVMF under QEMU TCG.
  * What systemd-boot picked and what the initramfs did are read from the disk afterwards: the
@@ -80,6 +80,10 @@ describe.skipIf(unavailable !== undefined)("UEFI boot through the entries moss w
       const result = moss(["-D", root, "-y", "install", ...step], { env });
       if (result.status !== 0 || result.stderr.includes("Warning")) throw new Error(`install: ${result.stdout}${result.stderr}`);
     }
+    // The ESP the disk gets is the one `moss boot sync` rebuilds from the root alone, after a wipe.
+    for (const name of fs.readdirSync(esp)) fs.rmSync(path.join(esp, name), { recursive: true });
+    const synced = moss(["-D", root, "boot", "sync"], { env });
+    if (synced.status !== 0) throw new Error(`boot sync: ${synced.stdout}${synced.stderr}`);
 
     // The disk: GPT, the ESP as FAT32 filled from the directory, the root as ext4.
     const disk = path.join(dir, "disk.img");
