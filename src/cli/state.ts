@@ -8,7 +8,12 @@ import { activateState } from "../transaction/activate.ts";
 import { inInitramfs, markBootSyncPending } from "../client/boot-sync-pending.ts";
 import { createProgress } from "../ui/progress.ts";
 import { confirmOrCancel } from "../ui/confirm.ts";
-import { bold, err, green, json, out, red } from "../ui/output.ts";
+import { bold, err, green, json, out, outRaw, red } from "../ui/output.ts";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { exportStateModel } from "../client/state-model.ts";
+import { writeFileAtomic } from "../installation/index.ts";
 import { localTimestamp, packageLines } from "../ui/package-list.ts";
 import { mossCommand } from "./command.ts";
 import { rustDebugPath } from "./format.ts";
@@ -191,6 +196,36 @@ const verify = mossCommand({
     }),
 });
 
+const exportCommand = mossCommand({
+  meta: { name: "export", description: "Export a state's system model (the active state by default)" },
+  args: {
+    id: { type: "positional", description: "state id", required: false },
+    output: { type: "string", alias: "o", description: "Write it to this file or directory (without a value: ./system-model-<host>-fstxn-<ID>.kdl)" },
+  },
+  run: (args, globals) =>
+    withSession(globals, false, async (session) => {
+      const id = args.id === undefined ? session.installation.activeStateId : stateId(args.id);
+      if (id === undefined) throw new MossError("NO_ACTIVE_STATE", "no active state");
+      const text = await exportStateModel(session, id);
+      const output = args.output;
+      if (output === undefined) return outRaw(`${text}\n`);
+      const fileName = `system-model-${hostnameOrNothing()}fstxn-${id}.kdl`;
+      let target = typeof output === "string" && output !== "" ? path.resolve(output) : path.resolve(fileName);
+      if (fs.statSync(target, { throwIfNoEntry: false })?.isDirectory()) target = path.join(target, fileName);
+      writeFileAtomic(target, text);
+      out(`Exported to ${JSON.stringify(target)}`);
+    }),
+});
+
+function hostnameOrNothing(): string {
+  try {
+    const name = os.hostname();
+    return name ? `${name}-` : "";
+  } catch {
+    return "";
+  }
+}
+
 const pinCommand = (pinned: boolean) =>
   mossCommand({
     meta: { name: pinned ? "pin" : "unpin", description: pinned ? "Keep a state from ever being pruned" : "Let a pinned state be pruned again" },
@@ -222,5 +257,5 @@ const diff = mossCommand({
 
 export default mossCommand({
   meta: { name: "state", description: "Manage system states" },
-  subCommands: { list, active, query, activate, prune, remove, verify, pin: pinCommand(true), unpin: pinCommand(false), diff },
+  subCommands: { list, active, query, activate, prune, remove, verify, export: exportCommand, pin: pinCommand(true), unpin: pinCommand(false), diff },
 });

@@ -1,7 +1,9 @@
 import { applyEphemeral } from "../client/install.ts";
 import { availableSources, openRepositories } from "../client/repositories.ts";
 import { applySync, hasChanges, planSync, type SyncPlan } from "../client/sync.ts";
+import path from "node:path";
 import { MossError } from "../errors.ts";
+import { readSystemModel } from "../model/system-model.ts";
 import { packageColumns } from "../ui/columns.ts";
 import { confirmOrCancel } from "../ui/confirm.ts";
 import { json, out } from "../ui/output.ts";
@@ -36,11 +38,19 @@ export default mossCommand({
     update: { type: "boolean", alias: "u", description: "Update repositories before syncing" },
     to: { type: "string", description: "Blit this sync to the provided directory instead of the root" },
     "dry-run": { type: "boolean", description: "Show what would be synced and stop" },
+    import: { type: "string", description: "Sync to this system model file instead of /etc/moss/system-model.kdl" },
     json: { type: "boolean", description: "Print one JSON document describing the result" },
   },
   async run(args, globals) {
     const write = !args["dry-run"] || Boolean(args.update);
     await withSession(globals, write, async (session) => {
+      if (args.import) {
+        // This run's model: its repositories and packages; /etc/moss/system-model.kdl is left as it is.
+        const file = path.resolve(args.import);
+        const imported = await readSystemModel(file);
+        if (!imported) throw new MossError("SYSTEM_MODEL_MISSING", `system model doesn't exist at ${JSON.stringify(file)}`);
+        session.model = imported;
+      }
       const refreshed = [];
       if (args.update) {
         const { reports, failures } = await (await openRepositories(session)).update();

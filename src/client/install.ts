@@ -22,6 +22,7 @@ import { applyNewState, type NewStateResult } from "../transaction/new-state.ts"
 import { downloadDestination, fetchPackages, type FetchHooks } from "./fetch.ts";
 import { installedSource, isStonePath, readLocalStone } from "./packages.ts";
 import { availableSources } from "./repositories.ts";
+import { modelForState } from "./state-model.ts";
 import type { Session } from "./session.ts";
 
 export interface InstallPlan {
@@ -97,9 +98,11 @@ export async function applyInstall(session: Session, plan: InstallPlan, hooks: I
   const selections = [...added, ...previous];
   const names = new Map([...plan.missing, ...plan.installed.all()].map((c) => [c.id, `${c.meta.name} (${c.meta.version}-${c.meta.release})`]));
   const describe = (id: string) => names.get(id) ?? id;
+  const explicit = [...plan.missing.filter((c) => plan.requestedIds.has(c.id)), ...plan.installed.all().filter((c) => c.explicit)];
+  const systemModel = await modelForState(session, explicit);
   const vfs = await cacheWithTree(session, plan.missing, selections.map((s) => s.packageId), describe, hooks);
   faultPoint("cached");
-  return applyNewState(session.installation, session.dbs, selections, { summary: "Install", vfs, onBlitProgress: hooks.onBlitProgress });
+  return applyNewState(session.installation, session.dbs, selections, { summary: "Install", vfs, systemModel, onBlitProgress: hooks.onBlitProgress });
 }
 
 /**

@@ -9,6 +9,7 @@ import { applyNewState, type NewStateResult } from "../transaction/new-state.ts"
 import { sortByName } from "./install.ts";
 import { installedSource } from "./packages.ts";
 import type { Session } from "./session.ts";
+import { modelForState } from "./state-model.ts";
 
 export interface RemovePlan {
   removed: Candidate[];
@@ -38,7 +39,8 @@ export function planRemove(session: Session, args: string[]): RemovePlan {
   return { removed: sortByName(installed.all().filter((c) => !keptIds.has(c.id))), kept };
 }
 
-export function applyRemove(session: Session, plan: RemovePlan, hooks: { onBlitProgress?: (done: number, total: number) => void } = {}): Promise<NewStateResult> {
+export async function applyRemove(session: Session, plan: RemovePlan, hooks: { onBlitProgress?: (done: number, total: number) => void } = {}): Promise<NewStateResult> {
   const selections = plan.kept.map((c) => ({ packageId: c.id, explicit: c.explicit ?? false, reason: null }));
-  return applyNewState(session.installation, session.dbs, selections, { summary: "Remove", onBlitProgress: hooks.onBlitProgress });
+  const systemModel = await modelForState(session, plan.kept.filter((c) => c.explicit));
+  return applyNewState(session.installation, session.dbs, selections, { summary: "Remove", systemModel, onBlitProgress: hooks.onBlitProgress });
 }

@@ -7,7 +7,10 @@ import type { Session } from "./session.ts";
 
 export async function openRepositories(session: Session): Promise<RepositoryManager> {
   const { installation } = session;
-  return RepositoryManager.open({ root: installation.root, repoDir: installation.repoDir, warn: (m) => err(`Warning: ${m}`), create: installation.mutable });
+  return RepositoryManager.open({
+    root: installation.root, repoDir: installation.repoDir, warn: (m) => err(`Warning: ${m}`), create: installation.mutable,
+    ...(session.model ? { modelRepositories: session.model.repositories } : {}),
+  });
 }
 
 export async function availableSources(session: Session): Promise<CandidateSource[]> {

@@ -12,6 +12,7 @@ import { journalPath } from "../transaction/journal.ts";
 import { recover } from "../transaction/recovery.ts";
 import { emptyTrash } from "../transaction/trash.ts";
 import { err, out } from "../ui/output.ts";
+import { readSystemModel, SYSTEM_MODEL_FILE, type SystemModel } from "../model/system-model.ts";
 
 export interface SessionOptions {
   root: string;
@@ -24,6 +25,8 @@ export interface SessionOptions {
 export interface Session {
   installation: Installation;
   dbs: Databases;
+  /** `/etc/moss/system-model.kdl` when the root has one (spec §1.2 step 6), or `sync --import`'s file. */
+  model: SystemModel | undefined;
   /** Finish: empty the trash (outside any timed or critical work), close the databases, unlock. */
   close(): void;
 }
@@ -38,6 +41,9 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     // Another writer may have switched states while this one waited for the lock.
     installation.activeStateId = readActiveStateId(installation.root);
   }
+  // A model that does not parse stops every command (spec §1.2): nothing may act on half a truth.
+  const model = await readSystemModel(path.join(installation.root, SYSTEM_MODEL_FILE));
+  if (model) noticeModel(model, opts.verbose ?? false);
   const dbs = openDatabases(installation.dbDir, { readonly: !installation.mutable });
   if (write) {
     const report = recover(installation, dbs);
@@ -47,12 +53,33 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   return {
     installation,
     dbs,
+    model,
     close() {
       if (write) emptyTrash(installation.rootsDir, (message) => err(`Warning: ${message}`));
       dbs.close();
       if (write) installation.unlock();
     },
   };
+}
+
+/** The notice Rust prints whenever a model is active (spec §1.2 step 7), on stderr. */
+function noticeModel(model: SystemModel, verbose: boolean): void {
+  const first = `INFO: ${JSON.stringify(model.file)} is present & therefore active.`;
+  if (model.disableWarning) {
+    if (verbose) err(first);
+    return;
+  }
+  err([
+    first,
+    "Hence:",
+    "- The system-model is the source of truth and defines all",
+    "  repositories & installed packages.",
+    "- Any changes made via `moss` commands will be temporary",
+    "  until the system-model is updated.",
+    "- The system state can be reverted to match the system-model state",
+    "  by doing a `moss sync`.",
+    `- To disable the system-model, remove or rename ${JSON.stringify(model.file)}.`,
+  ].join("\n"));
 }
 
 /** Cheap signs of an interrupted transaction: a journal, or anything left in staging. */

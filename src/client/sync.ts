@@ -1,20 +1,20 @@
 /**
- * `moss sync` without a system model (spec §4.4): every explicit package moves to the best
+ * `moss sync` (spec §4.4). Without a system model every explicit package moves to the best
  * package of its name in the enabled repositories (the highest-priority repository wins, so it
  * may be a downgrade), dependencies are resolved preferring what the repositories offer, and
- * packages nothing needs any more fall out.
+ * packages nothing needs any more fall out. With one, the root becomes exactly the model's
+ * packages and their dependencies, from the repositories.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { MossError } from "../errors.ts";
-import { firstKeyProviding, type Candidate, type CandidateSource } from "../registry/candidates.ts";
+import { firstKeyProviding, keyOf, type Candidate, type CandidateSource } from "../registry/candidates.ts";
 import { Transaction, findConflicts } from "../registry/transaction.ts";
-import { SYSTEM_MODEL_PATH } from "../repository/manager.ts";
+import type { SystemModel } from "../model/system-model.ts";
 import { metaId } from "../stone/index.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
 import { cacheWithTree, sortByName, type InstallHooks } from "./install.ts";
 import { installedSource } from "./packages.ts";
 import type { Session } from "./session.ts";
+import { modelForState } from "./state-model.ts";
 
 export interface SyncPlan {
   /** Every package of the new state, explicit flags as they will be recorded. */
@@ -25,23 +25,35 @@ export interface SyncPlan {
   installed: CandidateSource;
 }
 
-export function planSync(session: Session, availableSources: CandidateSource[]): SyncPlan {
-  let available = availableSources;
-  if (fs.existsSync(path.join(session.installation.root, SYSTEM_MODEL_PATH))) {
-    throw new MossError("SYSTEM_MODEL_UNSUPPORTED", `${path.join(session.installation.root, SYSTEM_MODEL_PATH)} exists, and this moss-ts cannot sync to a system model yet`);
-  }
+export function planSync(session: Session, availableSources: CandidateSource[], model: SystemModel | undefined = session.model): SyncPlan {
   const installed = installedSource(session.installation, session.dbs);
   const installedIds = new Set(installed.all().map((c) => c.id));
-  available = withInstalledTwins(available, installed);
-  const wanted = installed.all().filter((c) => c.explicit).map((c) => {
-    const best = firstKeyProviding(available, `name(${c.meta.name})`)?.key;
-    return best && !installedIds.has(best.id) ? best.id : c.id;
-  });
-  // prefer-available: a capability goes to a repository package before an installed one.
-  const transaction = new Transaction([...available, installed]);
-  transaction.add(wanted);
-  const explicitByName = new Map(installed.all().map((c) => [c.meta.name, c.explicit ?? false]));
-  const final = transaction.finalize().map((c) => ({ ...c, explicit: explicitByName.get(c.meta.name) ?? false }));
+  const available = withInstalledTwins(availableSources, installed);
+  let final: Candidate[];
+  if (model) {
+    // The model is the whole truth (spec §4.4, §6.5): each provider it lists goes to the best
+    // available package, the closure comes from the repositories alone, and a package is explicit
+    // exactly when it provides one of the model's entries.
+    const wanted = model.providers.map((provider) => {
+      const best = firstKeyProviding(available, provider)?.key;
+      if (!best) throw new MossError("MODEL_PACKAGE_MISSING", `Package defined in system-model does not exist in any repository: ${provider} (${model.file})`);
+      return best.id;
+    });
+    const transaction = new Transaction(available);
+    transaction.add(wanted);
+    const listed = new Set(model.providers);
+    final = transaction.finalize().map((c) => ({ ...c, explicit: keyOf(c.id, c.meta).providers.some((p) => listed.has(p)) }));
+  } else {
+    const wanted = installed.all().filter((c) => c.explicit).map((c) => {
+      const best = firstKeyProviding(available, `name(${c.meta.name})`)?.key;
+      return best && !installedIds.has(best.id) ? best.id : c.id;
+    });
+    // prefer-available: a capability goes to a repository package before an installed one.
+    const transaction = new Transaction([...available, installed]);
+    transaction.add(wanted);
+    const explicitByName = new Map(installed.all().map((c) => [c.meta.name, c.explicit ?? false]));
+    final = transaction.finalize().map((c) => ({ ...c, explicit: explicitByName.get(c.meta.name) ?? false }));
+  }
   const conflicts = findConflicts(final);
   if (conflicts.length > 0) throw new MossError("PACKAGE_CONFLICT", `conflicting packages: ${conflicts.join("; ")}`);
 
@@ -85,6 +97,7 @@ export async function applySync(session: Session, plan: SyncPlan, hooks: Install
   const synced = plan.final.filter((c) => !installedIds.has(c.id));
   const names = new Map([...plan.final, ...plan.installed.all()].map((c) => [c.id, `${c.meta.name} (${c.meta.version}-${c.meta.release})`]));
   const selections = plan.final.map((c) => ({ packageId: c.id, explicit: c.explicit ?? false, reason: null }));
+  const systemModel = await modelForState(session, plan.final.filter((c) => c.explicit));
   const vfs = await cacheWithTree(session, synced, selections.map((s) => s.packageId), (id) => names.get(id) ?? id, hooks);
-  return applyNewState(session.installation, session.dbs, selections, { summary: "Sync", vfs, onBlitProgress: hooks.onBlitProgress });
+  return applyNewState(session.installation, session.dbs, selections, { summary: "Sync", vfs, systemModel, onBlitProgress: hooks.onBlitProgress });
 }

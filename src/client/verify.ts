@@ -11,7 +11,8 @@ import type { State } from "../db/index.ts";
 import { EMPTY_FILE_DIGEST, READ_CHUNK_SIZE } from "../constants.ts";
 import { MossError } from "../errors.ts";
 import { createXxh3_128, type StreamingHasher } from "../hash/xxh3.ts";
-import { readStateId, writeOsRelease, writeStateId } from "../installation/index.ts";
+import { readStateId, writeFileAtomic, writeOsRelease, writeStateId } from "../installation/index.ts";
+import { RECORDED_MODEL_FILE } from "../model/system-model.ts";
 import { renameExchange } from "../linux/index.ts";
 import { assetPath, downloadPath, verifyAsset } from "../store/index.ts";
 import { blitVfs, chooseStrategy } from "../transaction/blit.ts";
@@ -197,6 +198,8 @@ async function reblitState(session: Session, state: State): Promise<void> {
   writeStateId(newUsr, state.id);
   writeOsRelease(newUsr);
   const usr = stateUsr(session, state);
+  // The model the state recorded is no package's file: the rebuilt tree keeps the one it had.
+  carryRecordedModel(usr, newUsr);
   await withSignalsHeld(`repairing state ${state.id}`, () => {
     if (state.id === installation.activeStateId) {
       renameExchange(newUsr, usr);
@@ -209,6 +212,18 @@ async function reblitState(session: Session, state: State): Promise<void> {
       fsyncDirectory(path.dirname(usr));
     }
   });
+}
+
+function carryRecordedModel(fromUsr: string, toUsr: string): void {
+  const relative = path.relative("usr", RECORDED_MODEL_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(fromUsr, relative), "utf8");
+  } catch {
+    return; // a state made before models were recorded, or one whose tree is gone
+  }
+  fs.mkdirSync(path.dirname(path.join(toUsr, relative)), { recursive: true, mode: 0o755 });
+  writeFileAtomic(path.join(toUsr, relative), text);
 }
 
 function isSymlink(file: string): boolean {

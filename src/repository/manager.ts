@@ -32,13 +32,18 @@ export interface RepositoryManagerOptions {
   warn: (message: string) => void;
   /** Give every configured repository its directory and DB (not on a read-only root). Default true. */
   create?: boolean;
+  /** A system model's repositories replace the configuration files' (spec §6.1). */
+  modelRepositories?: readonly Repository[];
 }
 
 export class RepositoryManager {
   private constructor(private readonly opts: RepositoryManagerOptions, readonly repositories: Map<string, Repository>) {}
 
   static async open(opts: RepositoryManagerOptions): Promise<RepositoryManager> {
-    const manager = new RepositoryManager(opts, await loadRepositories(opts.root, opts.warn));
+    const repositories = opts.modelRepositories
+      ? new Map(opts.modelRepositories.map((repository) => [repository.id, repository]))
+      : await loadRepositories(opts.root, opts.warn);
+    const manager = new RepositoryManager(opts, repositories);
     if (opts.create !== false) for (const repository of manager.repositories.values()) manager.ensureDir(repository);
     return manager;
   }

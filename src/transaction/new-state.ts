@@ -15,7 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Databases, Selection } from "../db/index.ts";
 import { MossError } from "../errors.ts";
-import { checkRootLinks, ensureRootLinks, readStateId, writeOsRelease, writeStateId, type Installation } from "../installation/index.ts";
+import { checkRootLinks, ensureRootLinks, readStateId, writeFileAtomic, writeOsRelease, writeStateId, type Installation } from "../installation/index.ts";
 import { probeRenameExchange, renameExchange, syncfs } from "../linux/index.ts";
 import { buildVfs, type Vfs } from "../vfs/index.ts";
 import { blitVfs, chooseStrategy, type BlitSummary } from "./blit.ts";
@@ -38,6 +38,8 @@ export interface NewStateOptions {
   describe?: (packageId: string) => string;
   /** The selection's tree when the caller built it already (while caching); read from the layout database otherwise. */
   vfs?: Vfs;
+  /** The system model this state records in `usr/lib/system-model.kdl` (spec §6.3). */
+  systemModel?: string;
   onBlitProgress?: (done: number, total: number) => void;
 }
 
@@ -74,6 +76,10 @@ export async function applyNewState(
   fs.mkdirSync(newUsr, { recursive: true, mode: 0o755 }); // a state with no packages still has a /usr
   writeStateId(newUsr, stateId);
   writeOsRelease(newUsr);
+  if (opts.systemModel !== undefined) {
+    fs.mkdirSync(path.join(newUsr, "lib"), { recursive: true, mode: 0o755 });
+    writeFileAtomic(path.join(newUsr, "lib", "system-model.kdl"), opts.systemModel);
+  }
   fs.mkdirSync(path.join(root, "etc"), { recursive: true, mode: 0o755 });
   faultPoint("metadata-written");
 

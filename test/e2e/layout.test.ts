@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import fs from "node:fs";
+import { parseSystemModel } from "../../src/model/system-model.ts";
 import path from "node:path";
 import { EMPTY_FILE_DIGEST } from "../../src/constants.ts";
 import { STATE_PINS_TABLE } from "../../src/db/schema.ts";
@@ -179,8 +180,12 @@ describe("a root after one install (spec §1.1)", () => {
   });
 
   // §1.1 and §3.13: every new state writes the system model that produced it.
-  test.todo("writes /usr/lib/system-model.kdl", () => {
-    expect(fs.statSync(path.join(root, "usr", "lib", "system-model.kdl")).isFile()).toBe(true);
+  test("writes /usr/lib/system-model.kdl: generated from the repositories and the explicit packages", async () => {
+    const text = fs.readFileSync(path.join(root, "usr", "lib", "system-model.kdl"), "utf8");
+    const model = await parseSystemModel(text, "recorded");
+    const explicit = JSON.parse(moss(["-D", root, "list", "installed", "-e", "--json"]).stdout) as { name: string }[];
+    expect(model.providers).toEqual(explicit.map((p) => `name(${p.name})`).sort());
+    expect(text).toStartWith("repositories");
   });
 });
 
