@@ -9,6 +9,16 @@ import { err, out, plainUnlessColor } from "./ui/output.ts";
 import { fullVersion } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
+  // The trigger container's two halves (triggers/container.ts): internal, never parsed as commands.
+  if (argv[0] === "__container" || argv[0] === "__container-init") {
+    const container = await import("./triggers/container.ts");
+    try {
+      return argv[0] === "__container" ? container.containerMain(argv[1] ?? "{}") : container.containerInit(argv[1] ?? "{}");
+    } catch (error) {
+      err(`moss ${argv[0]}: ${(error as Error).message}`);
+      return 1;
+    }
+  }
   let globals: GlobalOptions | undefined;
   try {
     const parsed = parseArgv(argv);

@@ -24,3 +24,9 @@ export async function syncBootAfter(session: Session, globals: GlobalOptions, op
     return { status: "failed", error: message };
   }
 }
+
+/** After a transaction: what its triggers had to say, then the boot entries for the new state. */
+export async function afterNewState(session: Session, globals: GlobalOptions, result: { triggerWarnings: readonly string[] }): Promise<void> {
+  for (const warning of result.triggerWarnings) err(`Warning: ${warning}`);
+  await syncBootAfter(session, globals, { settlesRollback: true });
+}

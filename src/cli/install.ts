@@ -8,7 +8,7 @@ import { mossCommand } from "./command.ts";
 import { cacheHooks } from "./cache-hooks.ts";
 import { blitSummary, columnItem, packageRow } from "./format.ts";
 import { withSession } from "./session.ts";
-import { syncBootAfter } from "./boot-after.ts";
+import { afterNewState } from "./boot-after.ts";
 
 
 export default mossCommand({
@@ -38,7 +38,7 @@ export default mossCommand({
       const hooks = cacheHooks(plan.missing, Boolean(args.json));
       const result = await applyInstall(session, plan, { ...hooks, onBlitProgress: progress?.update }).finally(hooks.finish);
       progress?.done();
-      await syncBootAfter(session, globals, { settlesRollback: true });
+      await afterNewState(session, globals, result);
       if (args.json) {
         return json({ state: result.stateId, previous: result.previous ?? null, installed: plan.missing.map(packageRow), blit: result.blit });
       }

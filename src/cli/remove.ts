@@ -6,7 +6,7 @@ import { createProgress } from "../ui/progress.ts";
 import { mossCommand } from "./command.ts";
 import { blitSummary, packageRow } from "./format.ts";
 import { withSession } from "./session.ts";
-import { syncBootAfter } from "./boot-after.ts";
+import { afterNewState } from "./boot-after.ts";
 
 export default mossCommand({
   meta: { name: "remove", description: "Remove packages" },
@@ -29,7 +29,7 @@ export default mossCommand({
       const progress = args.json ? undefined : createProgress("Blitting filesystem");
       const result = await applyRemove(session, plan, { onBlitProgress: progress?.update });
       progress?.done();
-      await syncBootAfter(session, globals, { settlesRollback: true });
+      await afterNewState(session, globals, result);
       if (args.json) return json({ state: result.stateId, previous: result.previous ?? null, removed, blit: result.blit });
       out(`\n${blitSummary(result.blit.entries, result.blit.seconds)}`);
     });

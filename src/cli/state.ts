@@ -96,8 +96,17 @@ const activate = mossCommand({
   },
   run: (args, globals) =>
     withSession(globals, true, async (session) => {
-      // System triggers arrive with a later issue: they are skipped here.
       const result = await activateState(session.installation, session.dbs, stateId(args.id));
+      // Only system triggers (the tree's transaction triggers ran when it was made), and never in the initramfs.
+      if (!args["skip-triggers"] && !inInitramfs()) {
+        // Loaded here: the initramfs's activation never needs them.
+        const [{ runSystemTriggers }, { vfsPaths }, { buildVfs }] = await Promise.all([
+          import("../transaction/new-state.ts"), import("../triggers/run.ts"), import("../vfs/index.ts"),
+        ]);
+        const state = requireState(session, result.activated);
+        const paths = () => vfsPaths(buildVfs(session.dbs.layout.entries(state.selections.map((s) => s.packageId)), { conflicts: "report" }));
+        await runSystemTriggers(session.installation, paths, (message) => err(`Warning: ${message}`));
+      }
       const offline = args["skip-boot"] || inInitramfs();
       // A live activation syncs at once: the states after this one lose their entries (spec §4.4).
       if (!offline) await syncBootAfter(session, globals, { settlesRollback: true });

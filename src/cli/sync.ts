@@ -12,7 +12,7 @@ import { mossCommand } from "./command.ts";
 import { cacheHooks } from "./cache-hooks.ts";
 import { blitSummary, columnItem, packageRow } from "./format.ts";
 import { withSession } from "./session.ts";
-import { syncBootAfter } from "./boot-after.ts";
+import { afterNewState } from "./boot-after.ts";
 
 
 function planJson(plan: SyncPlan) {
@@ -81,7 +81,7 @@ export default mossCommand({
       const hooks = cacheHooks(plan.final, Boolean(args.json));
       const result = await applySync(session, plan, { ...hooks, onBlitProgress: progress?.update }).finally(hooks.finish);
       progress?.done();
-      await syncBootAfter(session, globals, { settlesRollback: true });
+      await afterNewState(session, globals, result);
       if (args.json) return json({ refreshed, ...planJson(plan), state: result.stateId, previous: result.previous ?? null, blit: result.blit });
       out(`\n${blitSummary(result.blit.entries, result.blit.seconds)}`);
     });

@@ -11,6 +11,7 @@ export const TRANSACTION_POINTS = [
   "blit-half", // half of the entries are in staging
   "blitted",
   "metadata-written", // .stateID, os-release in staging
+  "triggers-done", // the transaction triggers ran on the staging tree
   "staging-synced",
   "state-recorded", // the state row is committed, the swap has not happened
   "swapped", // the new tree is /usr, the old one sits in staging/usr

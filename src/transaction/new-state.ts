@@ -22,6 +22,7 @@ import { blitVfs, chooseStrategy, type BlitSummary } from "./blit.ts";
 import { withSignalsHeld } from "./critical.ts";
 import { faultPoint, pausePoint } from "./faults.ts";
 import { profileMark } from "./profile.ts";
+import { describeFailure, runTriggers, vfsPaths } from "../triggers/run.ts";
 import { clearJournal, fsyncDirectory, writeJournal } from "./journal.ts";
 import { emptyDirectory, moveToTrash } from "./trash.ts";
 
@@ -47,6 +48,8 @@ export interface NewStateResult {
   stateId: number;
   previous: number | undefined;
   blit: BlitSummary;
+  /** What the triggers said that a user must see: failed handlers (with their output) and skipped trigger files. */
+  triggerWarnings: string[];
 }
 
 export async function applyNewState(
@@ -82,6 +85,15 @@ export async function applyNewState(
   }
   fs.mkdirSync(path.join(root, "etc"), { recursive: true, mode: 0o755 });
   faultPoint("metadata-written");
+
+  // Transaction triggers complete the new tree (caches inside /usr) in a container, before it is
+  // made durable and goes live: one that cannot be started fails here, leaving the old state.
+  const triggerWarnings: string[] = [];
+  const warn = (message: string) => triggerWarnings.push(message);
+  const txReport = await runTriggers({ scope: "tx", treeRoot: stagingDir, root, isolationDir: installation.isolationDir, onHost: false }, () => vfsPaths(vfs), warn);
+  for (const failure of txReport.failures) warn(describeFailure(failure));
+  profileMark("transaction triggers");
+  faultPoint("triggers-done");
 
   profileMark("tree metadata");
   syncTree(stagingDir);
@@ -124,7 +136,24 @@ export async function applyNewState(
   });
   profileMark("swap + archive");
   installation.activeStateId = recorded;
-  return { stateId: recorded, previous, blit };
+  await runSystemTriggers(installation, () => vfsPaths(vfs), warn);
+  return { stateId: recorded, previous, blit, triggerWarnings };
+}
+
+/**
+ * System triggers act on the system the new tree now runs (sysusers, tmpfiles, reloads): on the
+ * host for `/`, in a container for any other root. The state is live already, so every problem,
+ * a handler that cannot even start included, is a warning.
+ */
+export async function runSystemTriggers(installation: Installation, paths: () => Iterable<string>, warn: (message: string) => void): Promise<void> {
+  try {
+    const onHost = fs.realpathSync(installation.root) === "/";
+    const report = await runTriggers({ scope: "sys", treeRoot: installation.root, root: installation.root, isolationDir: installation.isolationDir, onHost }, paths, warn);
+    for (const failure of report.failures) warn(describeFailure(failure));
+  } catch (error) {
+    warn(`system triggers: ${(error as Error).message}`);
+  }
+  profileMark("system triggers");
 }
 
 function preflight(installation: Installation, usr: string, previous: number | undefined) {

@@ -13,7 +13,9 @@ export interface TinyPackage {
   provides?: string[];
   conflicts?: string[];
   /** Files of its `/usr`, path (below usr) → content. */
-  files?: Record<string, string>;
+  files?: Record<string, string | Uint8Array>;
+  /** Modes of some of those files (0644 otherwise). */
+  modes?: Record<string, number>;
 }
 
 /** Writes `<dir>/<file>` (default `<name>-<version>-<release>-<build>-x86_64.stone`); its path. */
@@ -35,6 +37,8 @@ export async function tinyStone(dir: string, pkg: TinyPackage, file?: string): P
     for (const [file, text] of Object.entries(pkg.files)) {
       fs.mkdirSync(path.dirname(path.join(tree, file)), { recursive: true });
       fs.writeFileSync(path.join(tree, file), text);
+      const mode = pkg.modes?.[file];
+      if (mode !== undefined) fs.chmodSync(path.join(tree, file), mode);
     }
     // A fast level: tests want packages, not small ones (level 18 took 12 s for 10 MB of kernel).
     await packTree(tree, input, out, { level: 3 });
