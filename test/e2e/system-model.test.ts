@@ -77,6 +77,12 @@ describe("moss sync with a system model", () => {
     ]);
     // The model is recorded in the new state as it was written: comments, the why, the quoting.
     expect(fs.readFileSync(path.join(root, "usr", "lib", "system-model.kdl"), "utf8")).toBe(text);
+    // state export gives it back, and it parses to the same model.
+    const exported = moss(["-D", root, "state", "export"]);
+    expect(exported.stdout).toBe(`${text}\n`);
+    const [again, original] = await Promise.all([parseSystemModel(exported.stdout, "exported"), parseSystemModel(text, "written")]);
+    const comparable = (m: typeof again) => ({ ...m, file: "", text: "", repositories: m.repositories.map((r) => ({ ...r, file: "" })) });
+    expect(comparable(again)).toEqual(comparable(original));
     // A second sync has nothing to do.
     expect(moss(["-D", root, "-y", "sync"]).stdout).toBe("No packages to sync\n");
     // The model's repositories are the root's; repo files are not read and repo add is refused.
