@@ -16,6 +16,7 @@ import { unpackAll, UnpackFeed } from "../store/index.ts";
 import { blitVfs, chooseStrategy, type BlitSummary } from "../transaction/blit.ts";
 import type { Vfs } from "../vfs/index.ts";
 import { SelectionTree } from "../transaction/selection-tree.ts";
+import { describeFailure, runTriggers, vfsPaths } from "../triggers/run.ts";
 import { faultPoint } from "../transaction/faults.ts";
 import { profileMark } from "../transaction/profile.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
@@ -134,7 +135,12 @@ export async function cacheWithTree(
  * with the host's content store and databases as the cache. No state, no swap, no archive. Rust
  * deletes DIR first; we refuse a DIR that is not empty rather than delete what is in it.
  */
-export async function applyEphemeral(session: Session, plan: Pick<InstallPlan, "resolved" | "installed">, dir: string, hooks: InstallHooks = {}): Promise<BlitSummary> {
+export async function applyEphemeral(
+  session: Session,
+  plan: Pick<InstallPlan, "resolved" | "installed">,
+  dir: string,
+  hooks: InstallHooks = {},
+): Promise<{ blit: BlitSummary; triggerWarnings: string[] }> {
   const target = path.resolve(dir);
   const { installation } = session;
   if (fs.existsSync(target)) {
@@ -152,7 +158,14 @@ export async function applyEphemeral(session: Session, plan: Pick<InstallPlan, "
   writeOsRelease(usr);
   ensureRootLinks(target);
   fs.mkdirSync(path.join(target, "etc"), { recursive: true, mode: 0o755 });
-  return summary;
+  // Both scopes run on the new root (spec §5.1), each in the container: it is never the host's `/`.
+  const triggerWarnings: string[] = [];
+  const warn = (message: string) => triggerWarnings.push(message);
+  for (const scope of ["tx", "sys"] as const) {
+    const report = await runTriggers({ scope, treeRoot: target, root: target, isolationDir: installation.isolationDir, onHost: false }, () => vfsPaths(vfs), warn);
+    for (const failure of report.failures) warn(describeFailure(failure));
+  }
+  return { blit: summary, triggerWarnings };
 }
 
 /**

@@ -14,8 +14,8 @@
  *         "/usr/lib/lib*.so*" { handlers ldconfig; type symlink; }
  *     }
  *     handlers {
- *         ldconfig { run /usr/sbin/ldconfig; args "-X"; }
- *         stale { delete /usr/lib/old.cache; }
+ *         ldconfig { run "/usr/sbin/ldconfig"; args "-X"; }
+ *         stale { delete "/usr/lib/old.cache"; }
  *     }
  */
 import fs from "node:fs";

@@ -99,6 +99,16 @@ describe("triggers", () => {
     expect(read(path.join(root, ".moss", "root", "1", "usr", "share", "fonts", "fonts.cache"))).toBe("dejavu\nnoto\n");
   });
 
+  test("install --to runs the triggers on the root it makes", () => {
+    const { root, run } = newRoot();
+    const to = path.join(work, `ephemeral-${serial++}`);
+    const made = run("install", "--to", to, files.busybox!, files.fonts!, files.fontTrigger!);
+    expect(made.stderr).toBe("");
+    expect(made.status).toBe(0);
+    expect(read(path.join(to, "usr", "share", "fonts", "fonts.cache"))).toBe("dejavu\nnoto\n");
+    expect(fs.existsSync(path.join(root, "usr"))).toBe(false);
+  });
+
   test("a system trigger runs after the swap, on the state that just went live", () => {
     const { root, run } = newRoot();
     expect(run("install", files.busybox!, files.sysTrigger!).status).toBe(0);
