@@ -181,7 +181,6 @@ function planOnce(input: PlanInput): BootPlan | NotApplicable {
     const vendor = readVendorSnippets(state.treeRoot, input.admin.masks);
     for (const kernel of kernels) {
       const files = [kernel.vmlinuz, ...kernel.initrds];
-      // An entry keeps the name it has (systemd-boot and bless rename it); a new one counts tries unless its state was blessed.
       // States share EFI/<id>/<kver>/; one whose files differ gets a directory of its own (Rust lets the last writer win).
       let dirName = kernel.version;
       const shared = wantedKernelDirs.get(`${identity.id}/${dirName}`);
@@ -198,6 +197,7 @@ function planOnce(input: PlanInput): BootPlan | NotApplicable {
         }
       }
       const id = entryId(identity.id, kernel.version, state.id);
+      // An entry keeps the name it has (systemd-boot and bless rename it); a new one counts tries unless its state was blessed.
       const existing = existingById.get(id) ?? [];
       const counter = existing.length > 0 ? parseEntryFileName(existing[0]!)!.counter
         : input.config.tries > 0 && !input.blessed?.has(state.id) ? { left: input.config.tries, done: 0 } : undefined;
@@ -257,7 +257,9 @@ function planOnce(input: PlanInput): BootPlan | NotApplicable {
         const isDir = fs.lstatSync(target).isDirectory();
         if (isDir && !wantedDirs.has(target)) removals.push({ kind: "kernel-directory", target, bytes: sizeOnDisk(target, blockSize) });
         else if (isDir) {
-          for (const inner of listNames(target).filter(isTempName)) removals.push({ kind: "leftover", target: path.join(target, inner), bytes: sizeOnDisk(path.join(target, inner), blockSize) });
+          // A kept directory loses what its kernel no longer ships (an initrd dropped) and interrupted writes.
+          const keep = new Set([...wantedKernelDirs.values()].find((d) => path.join(input.boot, d.relative) === target)!.files.map((f) => f.name));
+          for (const inner of listNames(target).filter((n) => !keep.has(n))) removals.push({ kind: "leftover", target: path.join(target, inner), bytes: sizeOnDisk(path.join(target, inner), blockSize) });
         } else if (isTempName(name)) removals.push({ kind: "leftover", target, bytes: sizeOnDisk(target, blockSize) });
       }
     }

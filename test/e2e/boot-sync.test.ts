@@ -179,6 +179,23 @@ describe("moss boot sync", () => {
     expect(entries(esp)).toEqual([`aerynos-${KA}-1.conf`, `aerynos-${KA}-2+3.conf`]);
   });
 
+  test("a kernel directory loses the initrd its kernel no longer has; a state whose files differ gets a directory of its own", () => {
+    const { root, esp, run } = bootRoot();
+    run("install", files.os!, files.sdboot!, files.kernelA!, files.ucode!);
+    expect(fs.readdirSync(path.join(esp, "EFI", "aerynos", KA)).sort()).toEqual(["00-ucode.initrd", "50-default.initrd", "vmlinuz"]);
+    run("remove", "ucode");
+    // State 2 (current) keeps the shared directory; state 1, whose files now differ, gets its own.
+    expect(kernelDirs(esp)).toEqual([KA, `${KA}-1`]);
+    expect(fs.readdirSync(path.join(esp, "EFI", "aerynos", KA)).sort()).toEqual(["50-default.initrd", "vmlinuz"]);
+    expect(fs.readFileSync(path.join(esp, "loader", "entries", `aerynos-${KA}-1+3.conf`), "utf8")).toContain(`initrd /EFI/aerynos/${KA}-1/00-ucode.initrd\n`);
+    // With one state kept, the other directory goes too.
+    fs.mkdirSync(path.join(root, "etc", "moss"), { recursive: true });
+    fs.writeFileSync(path.join(root, "etc", "moss", "boot.kdl"), "states 1\n");
+    run("boot", "sync");
+    expect(kernelDirs(esp)).toEqual([KA]);
+    expect(entries(esp)).toEqual([`aerynos-${KA}-2+3.conf`]);
+  });
+
   test("a wiped ESP is rebuilt byte for byte from the root alone", () => {
     const { esp, run } = bootRoot();
     run("install", files.os!, files.sdboot!, files.kernelA!, files.quiet!);
