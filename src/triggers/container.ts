@@ -16,6 +16,7 @@ import {
   MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, pivotRoot, unmount, unshare,
 } from "../linux/index.ts";
 import { MossError } from "../errors.ts";
+import { ensureRootLinks } from "../installation/index.ts";
 
 export const CONTAINER_COMMAND = "__container";
 export const CONTAINER_INIT_COMMAND = "__container-init";
@@ -66,16 +67,11 @@ function selfCommand(): string[] {
   return Bun.main.startsWith("/$bunfs/") || Bun.main === process.execPath ? [process.execPath] : [process.execPath, Bun.main];
 }
 
-/** The directories every root links into `/usr`, made in the container root as they are in a root. */
-const ROOT_LINKS = ["bin", "sbin", "lib", "lib64", "lib32"];
-
 /** Run the handlers in a container; one result per handler, in order. */
 export function runInContainer(spec: ContainerSpec): HandlerResult[] {
   fs.mkdirSync(spec.root, { recursive: true, mode: 0o755 });
-  for (const link of ROOT_LINKS) {
-    const at = path.join(spec.root, link);
-    if (!fs.lstatSync(at, { throwIfNoEntry: false })) fs.symlinkSync(`usr/${link}`, at);
-  }
+  // The container's root has the links every root has into its /usr.
+  ensureRootLinks(spec.root);
   const child = Bun.spawnSync([...selfCommand(), CONTAINER_COMMAND, JSON.stringify(spec)], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const stdout = child.stdout.toString();
   const answer = stdout.trimEnd().split("\n").at(-1) ?? "";
