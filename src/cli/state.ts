@@ -97,8 +97,9 @@ const activate = mossCommand({
   run: (args, globals) =>
     withSession(globals, true, async (session) => {
       const result = await activateState(session.installation, session.dbs, stateId(args.id));
+      const initramfs = inInitramfs();
       // Only system triggers (the tree's transaction triggers ran when it was made), and never in the initramfs.
-      if (!args["skip-triggers"] && !inInitramfs()) {
+      if (!args["skip-triggers"] && !initramfs) {
         // Loaded here: the initramfs's activation never needs them.
         const [{ runSystemTriggers }, { vfsPaths }, { buildVfs }] = await Promise.all([
           import("../transaction/new-state.ts"), import("../triggers/run.ts"), import("../vfs/index.ts"),
@@ -107,7 +108,7 @@ const activate = mossCommand({
         const paths = () => vfsPaths(buildVfs(session.dbs.layout.entries(state.selections.map((s) => s.packageId)), { conflicts: "report" }));
         await runSystemTriggers(session.installation, paths, (message) => err(`Warning: ${message}`));
       }
-      const offline = args["skip-boot"] || inInitramfs();
+      const offline = args["skip-boot"] || initramfs;
       // A live activation syncs at once: the states after this one lose their entries (spec §4.4).
       if (!offline) await syncBootAfter(session, globals, { settlesRollback: true });
       if (offline) {

@@ -26,9 +26,8 @@ export async function exportStateModel(session: Session, stateId: number): Promi
   const { installation, dbs } = session;
   const state = dbs.state.get(stateId);
   if (!state) throw new MossError("STATE_MISSING", `state ${stateId} doesn't exist`);
-  const tree = stateId === installation.activeStateId ? installation.root : installation.archivePath(stateId);
   try {
-    return fs.readFileSync(path.join(tree, RECORDED_MODEL_FILE), "utf8");
+    return fs.readFileSync(path.join(installation.stateTree(stateId), RECORDED_MODEL_FILE), "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }

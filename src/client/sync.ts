@@ -8,7 +8,6 @@
 import { MossError } from "../errors.ts";
 import { firstKeyProviding, keyOf, type Candidate, type CandidateSource } from "../registry/candidates.ts";
 import { Transaction, findConflicts } from "../registry/transaction.ts";
-import type { SystemModel } from "../model/system-model.ts";
 import { metaId } from "../stone/index.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
 import { cacheWithTree, sortByName, type InstallHooks } from "./install.ts";
@@ -25,7 +24,8 @@ export interface SyncPlan {
   installed: CandidateSource;
 }
 
-export function planSync(session: Session, availableSources: CandidateSource[], model: SystemModel | undefined = session.model): SyncPlan {
+export function planSync(session: Session, availableSources: CandidateSource[]): SyncPlan {
+  const model = session.model;
   const installed = installedSource(session.installation, session.dbs);
   const installedIds = new Set(installed.all().map((c) => c.id));
   const available = withInstalledTwins(availableSources, installed);

@@ -62,9 +62,7 @@ export async function verifyInstallation(session: Session, onProgress?: (phase: 
 }
 
 function stateUsr(session: Session, state: State): string {
-  return state.id === session.installation.activeStateId
-    ? path.join(session.installation.root, "usr")
-    : path.join(session.installation.archivePath(state.id), "usr");
+  return path.join(session.installation.stateTree(state.id), "usr");
 }
 
 function verifyStateTree(session: Session, state: State, hasher: StreamingHasher): Issue[] {

@@ -79,6 +79,11 @@ export class Installation {
     return path.join(this.rootsDir, String(id));
   }
 
+  /** The directory holding state `id`'s `usr`: the root for the active state, its archive otherwise. */
+  stateTree(id: number): string {
+    return id === this.activeStateId ? this.root : this.archivePath(id);
+  }
+
   /** True while this installation holds a lockfile (a reader on a never-locked root holds none). */
   get locked(): boolean {
     return this.#locks.length > 0;

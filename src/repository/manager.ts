@@ -16,8 +16,6 @@ import { DB_FILE, refreshRepository, type RefreshReport } from "./refresh.ts";
 /** Refreshes at once at most (spec §8: network concurrency). */
 export const REFRESH_CONCURRENCY = 8;
 
-export const SYSTEM_MODEL_PATH = path.join("etc", "moss", "system-model.kdl");
-
 export class RepositoryError extends MossError {
   constructor(code: string, message: string) {
     super(code, message);
@@ -147,7 +145,7 @@ export class RepositoryManager {
   }
 
   private refuseWithModel(command: string): void {
-    if (fs.existsSync(path.join(this.opts.root, SYSTEM_MODEL_PATH))) {
+    if (this.opts.modelRepositories !== undefined) {
       throw new RepositoryError(
         "SYSTEM_MODEL_ACTIVE",
         `\`moss repo ${command}\` is not allowed with system-model enabled. Repos must be manually edited from "/etc/moss/system-model.kdl"`,

@@ -23,6 +23,7 @@ import { withSignalsHeld } from "./critical.ts";
 import { faultPoint, pausePoint } from "./faults.ts";
 import { profileMark } from "./profile.ts";
 import { describeFailure, runTriggers, vfsPaths } from "../triggers/run.ts";
+import { RECORDED_MODEL_FILE } from "../model/system-model.ts";
 import { clearJournal, fsyncDirectory, writeJournal } from "./journal.ts";
 import { emptyDirectory, moveToTrash } from "./trash.ts";
 
@@ -80,11 +81,13 @@ export async function applyNewState(
   writeStateId(newUsr, stateId);
   writeOsRelease(newUsr);
   if (opts.systemModel !== undefined) {
-    fs.mkdirSync(path.join(newUsr, "lib"), { recursive: true, mode: 0o755 });
-    writeFileAtomic(path.join(newUsr, "lib", "system-model.kdl"), opts.systemModel);
+    const modelFile = path.join(stagingDir, RECORDED_MODEL_FILE);
+    fs.mkdirSync(path.dirname(modelFile), { recursive: true, mode: 0o755 });
+    writeFileAtomic(modelFile, opts.systemModel);
   }
   fs.mkdirSync(path.join(root, "etc"), { recursive: true, mode: 0o755 });
   faultPoint("metadata-written");
+  profileMark("tree metadata");
 
   // Transaction triggers complete the new tree (caches inside /usr) in a container, before it is
   // made durable and goes live: one that cannot be started fails here, leaving the old state.
@@ -95,7 +98,6 @@ export async function applyNewState(
   profileMark("transaction triggers");
   faultPoint("triggers-done");
 
-  profileMark("tree metadata");
   syncTree(stagingDir);
   profileMark("syncfs");
   faultPoint("staging-synced");
