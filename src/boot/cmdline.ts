@@ -7,6 +7,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { listNames } from "./tolerant-fs.ts";
 
 /** A snippet's words: lines trimmed, comment and empty lines dropped, joined by spaces. */
 export function parseSnippet(text: string): string {
@@ -27,11 +28,7 @@ function readSnippet(file: string): string {
 }
 
 function snippetNames(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir).filter((name) => name.endsWith(".cmdline")).sort();
-  } catch {
-    return [];
-  }
+  return listNames(dir).filter((name) => name.endsWith(".cmdline"));
 }
 
 /** A link to /dev/null, written absolute or relative: a mask. */

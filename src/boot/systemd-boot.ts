@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { resolveInTree } from "./kernels.ts";
+import { listNames } from "./tolerant-fs.ts";
 
 export const SYSTEMD_BOOT_FILE = "systemd-bootx64.efi";
 const MARKER = Buffer.from("#### LoaderInfo: systemd-boot ", "latin1");
@@ -14,13 +15,7 @@ const MARKER_END = Buffer.from(" ####", "latin1");
 /** The systemd-boot binary of a state's tree, if it ships one. */
 export function findSystemdBoot(treeRoot: string): string | undefined {
   const usr = path.join(treeRoot, "usr");
-  let libs: string[];
-  try {
-    libs = fs.readdirSync(usr).filter((name) => name.startsWith("lib")).sort();
-  } catch {
-    return undefined;
-  }
-  for (const lib of libs) {
+  for (const lib of listNames(usr).filter((name) => name.startsWith("lib"))) {
     const real = resolveInTree(treeRoot, path.join(usr, lib, "systemd", "boot", "efi", SYSTEMD_BOOT_FILE));
     try {
       if (real && fs.statSync(real).isFile()) return real;

@@ -3,25 +3,25 @@
  * live whatever happens here, so a failure is a warning naming the command that retries it, never
  * an error exit; a root with nothing to boot (no kernel, no systemd-boot) is left alone quietly.
  */
-import { syncBoot, type BootSyncOutcome } from "../client/boot.ts";
+import { syncBoot } from "../client/boot.ts";
 import type { Session } from "../client/session.ts";
 import { err } from "../ui/output.ts";
 import type { GlobalOptions } from "./argv.ts";
 
-export async function syncBootAfter(session: Session, globals: GlobalOptions, opts: { settlesRollback: boolean }): Promise<BootSyncOutcome | { status: "failed"; error: string }> {
+/** The warning for states whose entries did not fit on the ESP. */
+export function droppedForSpaceWarning(states: readonly number[]): string {
+  return `Warning: the ESP is too full for every state: state(s) ${states.join(", ")} lost their boot entries`;
+}
+
+export async function syncBootAfter(session: Session, globals: GlobalOptions, opts: { settlesRollback: boolean }): Promise<void> {
   try {
     const outcome = await syncBoot(session.installation, session.dbs, {
       esp: globals.esp, xbootldr: globals.xbootldr, settlesRollback: opts.settlesRollback, warn: (message) => err(`Warning: ${message}`),
     });
     if (outcome.status === "not-applicable" && globals.verbose) err(`boot entries not updated: ${outcome.reason}`);
-    if (outcome.status === "synced" && outcome.plan.droppedForSpace.length > 0) {
-      err(`Warning: the ESP is too full for every state: state(s) ${outcome.plan.droppedForSpace.join(", ")} lost their boot entries`);
-    }
-    return outcome;
+    if (outcome.status === "synced" && outcome.plan.droppedForSpace.length > 0) err(droppedForSpaceWarning(outcome.plan.droppedForSpace));
   } catch (error) {
-    const message = (error as Error).message;
-    err(`Warning: boot entries not updated: ${message}\nThe new state is active; run \`moss boot sync\` once this is fixed.`);
-    return { status: "failed", error: message };
+    err(`Warning: boot entries not updated: ${(error as Error).message}\nThe new state is active; run \`moss boot sync\` once this is fixed.`);
   }
 }
 

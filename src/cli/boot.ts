@@ -5,6 +5,7 @@ import { err, json, out } from "../ui/output.ts";
 import type { GlobalOptions } from "./argv.ts";
 import { mossCommand } from "./command.ts";
 import { withSession } from "./session.ts";
+import { droppedForSpaceWarning } from "./boot-after.ts";
 
 const jsonArg = { json: { type: "boolean", description: "Print JSON" } } as const;
 const warn = (message: string) => err(`Warning: ${message}`);
@@ -58,7 +59,7 @@ function printOutcome(outcome: BootSyncOutcome, verbose: boolean): void {
     return;
   }
   const { plan } = outcome;
-  if (plan.droppedForSpace.length > 0) warn(`the ESP is too full for every state: state(s) ${plan.droppedForSpace.join(", ")} lost their boot entries`);
+  if (plan.droppedForSpace.length > 0) err(droppedForSpaceWarning(plan.droppedForSpace));
   if (outcome.dryRun || verbose) {
     for (const removal of plan.removals) out(`${outcome.dryRun ? "would remove" : "removed"} ${removal.target}`);
     for (const write of plan.writes) out(`${outcome.dryRun ? "would write" : "wrote"} ${write.dest}`);
