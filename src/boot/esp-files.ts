@@ -101,11 +101,16 @@ export function removePath(target: string): void {
 export interface SpaceInfo {
   free: number;
   blockSize: number;
+  /** The filesystem's device: two directories with one dev share their space. */
+  dev: number;
 }
 
+/** The filesystem holding `dir`, or the nearest directory above it that exists (a partition not written to yet). */
 export function spaceOf(dir: string): SpaceInfo {
-  const stats = fs.statfsSync(dir);
-  return { free: stats.bavail * stats.bsize, blockSize: stats.bsize };
+  let at = dir;
+  while (!fs.existsSync(at)) at = path.dirname(at);
+  const stats = fs.statfsSync(at);
+  return { free: stats.bavail * stats.bsize, blockSize: stats.bsize, dev: fs.statSync(at).dev };
 }
 
 /** Bytes a file of `size` takes in blocks of `blockSize`. */

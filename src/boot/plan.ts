@@ -9,8 +9,8 @@ import path from "node:path";
 import type { AdminSnippets } from "./cmdline.ts";
 import { entryOptions, readVendorSnippets } from "./cmdline.ts";
 import type { BootConfig } from "./config.ts";
-import { entryFileName, entryId, isOwnedEntry, parseEntryFileName, renderEntry, type Counter } from "./entries.ts";
-import { holdsFile, holdsText, isTempName, onDisk, resolveCase, sizeOnDisk, spaceOf } from "./esp-files.ts";
+import { entryFileName, entryId, parseEntryFileName, renderEntry, type Counter } from "./entries.ts";
+import { holdsFile, holdsText, resolveCase } from "./esp-files.ts";
 import { readIdentity, type OsIdentity } from "./identity.ts";
 import { findKernels, type Kernel, type KernelFile } from "./kernels.ts";
 import { withDefault } from "./loader-conf.ts";
@@ -18,9 +18,10 @@ import { findSystemdBoot, SYSTEMD_BOOT_FILE, systemdBootVersion } from "./system
 import { compareVersions } from "./version-compare.ts";
 import { BootError } from "./errors.ts";
 import { listNames, readTextIfAny } from "./tolerant-fs.ts";
+import { spaceNeeds, type SpaceNeed } from "./space.ts";
+import { staleFiles, type PlannedRemoval } from "./stale.ts";
 
-/** Room kept free beyond what the files need: FAT's own metadata and rounding. */
-export const SPACE_MARGIN_BYTES = 1 << 20;
+export type { PlannedRemoval } from "./stale.ts";
 
 export interface BootState {
   id: number;
@@ -64,12 +65,6 @@ export interface PlannedWrite {
   replaces: number;
 }
 
-export interface PlannedRemoval {
-  kind: "entry" | "kernel-directory" | "leftover";
-  target: string;
-  bytes: number;
-}
-
 export interface PlannedEntry {
   stateId: number;
   kernel: string;
@@ -90,7 +85,7 @@ export interface BootPlan {
   writes: PlannedWrite[];
   removals: PlannedRemoval[];
   /** Bytes the writes need beyond what the removals free, and what is free, per filesystem. */
-  space: { dir: string; needed: number; available: number }[];
+  space: SpaceNeed[];
 }
 
 export interface NotApplicable {
@@ -160,7 +155,6 @@ function planOnce(input: PlanInput): BootPlan | NotApplicable {
   const ownedIds = [...new Set([currentIdentity.id, ...currentIdentity.formerIds, ...[...identities.values()].map((i) => i.id)])];
 
   const writes: PlannedWrite[] = [];
-  const removals: PlannedRemoval[] = [];
   const entries: PlannedEntry[] = [];
   const wantedKernelDirs = new Map<string, KernelDirectory>();
   const wantedEntryFiles = new Set<string>();
@@ -241,33 +235,8 @@ function planOnce(input: PlanInput): BootPlan | NotApplicable {
   if (oldLoaderConf !== newLoaderConf) writes.push({ kind: "loader.conf", dest: loaderConf, content: { text: newLoaderConf }, size: Buffer.byteLength(newLoaderConf), replaces: fileSize(loaderConf) });
 
   // What of ours nothing references any more, on $BOOT and (when it is another partition) the ESP.
-  const wantedDirs = new Set([...wantedKernelDirs.values()].map((d) => path.join(input.boot, d.relative)));
-  for (const base of [...new Set([input.boot, input.esp])]) {
-    const blockSize = spaceOf(existingDir(base)).blockSize;
-    const entriesHere = resolveCase(base, "loader/entries");
-    for (const name of listNames(entriesHere)) {
-      const target = path.join(entriesHere, name);
-      if (isTempName(name)) removals.push({ kind: "leftover", target, bytes: sizeOnDisk(target, blockSize) });
-      else if (isOwnedEntry(name, ownedIds) && !(base === input.boot && wantedEntryFiles.has(name))) removals.push({ kind: "entry", target, bytes: sizeOnDisk(target, blockSize) });
-    }
-    for (const osId of ownedIds) {
-      const idDir = resolveCase(base, `EFI/${osId}`);
-      for (const name of listNames(idDir)) {
-        const target = path.join(idDir, name);
-        const isDir = fs.lstatSync(target).isDirectory();
-        if (isDir && !wantedDirs.has(target)) removals.push({ kind: "kernel-directory", target, bytes: sizeOnDisk(target, blockSize) });
-        else if (isDir) {
-          // A kept directory loses what its kernel no longer ships (an initrd dropped) and interrupted writes.
-          const keep = new Set([...wantedKernelDirs.values()].find((d) => path.join(input.boot, d.relative) === target)!.files.map((f) => f.name));
-          for (const inner of listNames(target).filter((n) => !keep.has(n))) removals.push({ kind: "leftover", target: path.join(target, inner), bytes: sizeOnDisk(path.join(target, inner), blockSize) });
-        } else if (isTempName(name)) removals.push({ kind: "leftover", target, bytes: sizeOnDisk(target, blockSize) });
-      }
-    }
-    for (const relative of ["EFI/systemd", "EFI/Boot", "loader"]) {
-      const dir = resolveCase(base, relative);
-      for (const name of listNames(dir).filter(isTempName)) removals.push({ kind: "leftover", target: path.join(dir, name), bytes: sizeOnDisk(path.join(dir, name), blockSize) });
-    }
-  }
+  const keptDirs = new Map([...wantedKernelDirs.values()].map((d) => [path.join(input.boot, d.relative), new Set(d.files.map((f) => f.name))]));
+  const removals = staleFiles({ boot: input.boot, esp: input.esp, ownedIds, keptEntries: wantedEntryFiles, keptDirs });
 
   return {
     applicable: true,
@@ -279,32 +248,8 @@ function planOnce(input: PlanInput): BootPlan | NotApplicable {
     loaderDefault,
     writes,
     removals,
-    space: spaceNeeds(input, writes, removals),
+    space: spaceNeeds(input.boot, input.esp, writes, removals),
   };
-}
-
-/** Per filesystem: bytes the writes need (the largest replaced file twice, while its temporary copy exists) against free + freed. */
-function spaceNeeds(input: PlanInput, writes: PlannedWrite[], removals: PlannedRemoval[]): BootPlan["space"] {
-  const filesystems = new Map<string, { dir: string; needed: number; available: number; largest: number; blockSize: number }>();
-  const fsOf = (target: string) => {
-    const base = [input.boot, input.esp].find((b) => target === b || target.startsWith(`${b}${path.sep}`)) ?? input.esp;
-    const key = String(fs.statSync(existingDir(base)).dev);
-    let entry = filesystems.get(key);
-    if (!entry) {
-      const space = spaceOf(existingDir(base));
-      entry = { dir: base, needed: SPACE_MARGIN_BYTES, available: space.free, largest: 0, blockSize: space.blockSize };
-      filesystems.set(key, entry);
-    }
-    return entry;
-  };
-  for (const write of writes) {
-    const entry = fsOf(write.dest);
-    const replaced = write.replaces > 0 ? onDisk(write.replaces, entry.blockSize) : 0;
-    entry.needed += onDisk(write.size, entry.blockSize) - replaced;
-    entry.largest = Math.max(entry.largest, replaced);
-  }
-  for (const removal of removals) fsOf(removal.target).available += removal.bytes;
-  return [...filesystems.values()].map((e) => ({ dir: e.dir, needed: Math.max(0, e.needed + e.largest), available: e.available }));
 }
 
 /**
@@ -334,11 +279,4 @@ function fileSize(file: string): number {
   } catch {
     return 0;
   }
-}
-
-/** The nearest existing directory at or above `dir` (statfs needs one). */
-function existingDir(dir: string): string {
-  let at = dir;
-  while (!fs.existsSync(at)) at = path.dirname(at);
-  return at;
 }
