@@ -57,8 +57,8 @@ export function bootStates(installation: Installation, dbs: Databases): { curren
   if (active === undefined) return undefined;
   const all = dbs.state.ids();
   const createdOf = (id: number) => all.find((s) => s.id === id)?.created ?? 0;
-  const current = { id: active, created: createdOf(active), treeRoot: installation.root };
-  const others = all.filter((s) => s.id !== active).map((s) => ({ id: s.id, created: s.created, treeRoot: installation.archivePath(s.id) }));
+  const current = { id: active, created: createdOf(active), treeRoot: installation.stateTree(active) };
+  const others = all.filter((s) => s.id !== active).map((s) => ({ id: s.id, created: s.created, treeRoot: installation.stateTree(s.id) }));
   return { current, others };
 }
 
@@ -67,42 +67,51 @@ export function pendingRollback(installation: Installation): boolean {
 }
 
 export async function syncBoot(installation: Installation, dbs: Databases, req: BootSyncRequest = {}): Promise<BootSyncOutcome> {
-  const states = bootStates(installation, dbs);
-  if (!states) return { status: "not-applicable", reason: "no state is active" };
-  // Whether there is anything to boot is known from the tree alone: no probing of disks for a root without a kernel.
-  if (!findSystemdBoot(states.current.treeRoot)) return { status: "not-applicable", reason: "the active state ships no systemd-boot" };
-  if (findKernels(states.current.treeRoot).length === 0) return { status: "not-applicable", reason: "the active state has no kernel" };
-
-  const host = hostPaths();
-  const environment = discoverBoot({ root: installation.root, esp: req.esp, xbootldr: req.xbootldr, host, warn: req.warn });
+  const states = statesToBoot(installation, dbs);
+  if ("reason" in states) return states;
+  const environment = discoverBoot({ root: installation.root, esp: req.esp, xbootldr: req.xbootldr, warn: req.warn });
   try {
-    if (!environment.esp) {
-      if (environment.firmware === "bios") return { status: "not-applicable", reason: "legacy BIOS is not supported: boot entries are only written for UEFI systemd-boot (give --esp DIR to write them anyway)" };
-      throw new BootError("BOOT_NO_ESP", `no EFI system partition found for ${installation.root}: give --esp DIR (the mounted ESP) to say where it is`);
-    }
-    const keepNewer = !req.settlesRollback && pendingRollback(installation);
-    const plan = planBootSync({
-      ...states,
-      blessed: blessedStates(installation),
-      keepNewer,
-      config: await loadBootConfig(installation.root),
-      rootWords: environment.rootWords,
-      admin: readAdminSnippets(installation.root),
-      esp: environment.esp.dir,
-      boot: environment.xbootldr?.dir ?? environment.esp.dir,
-      ...(environment.mode === "native" ? { runningKernel: runningKernel(host.proc) } : {}),
-    });
-    if (!plan.applicable) return { status: "not-applicable", reason: plan.reason };
-    if (!req.dryRun) {
-      applyBootPlan(plan);
-      if (req.settlesRollback) fs.rmSync(path.join(installation.mossDir, BOOT_SYNC_PENDING_FILE), { force: true });
-    }
-    const summary: EnvironmentSummary = { mode: environment.mode, firmware: environment.firmware, esp: environment.esp.dir, rootWords: environment.rootWords };
-    if (environment.xbootldr) summary.xbootldr = environment.xbootldr.dir;
-    return { status: "synced", plan, environment: summary, dryRun: Boolean(req.dryRun) };
+    return await syncWithin(installation, states, environment, req);
   } finally {
     environment.release();
   }
+}
+
+/** The states to plan for, or why there is nothing to boot: known from the tree alone, no disk is probed for a root without a kernel. */
+function statesToBoot(installation: Installation, dbs: Databases): NonNullable<ReturnType<typeof bootStates>> | { status: "not-applicable"; reason: string } {
+  const states = bootStates(installation, dbs);
+  if (!states) return { status: "not-applicable", reason: "no state is active" };
+  if (!findSystemdBoot(states.current.treeRoot)) return { status: "not-applicable", reason: "the active state ships no systemd-boot" };
+  if (findKernels(states.current.treeRoot).length === 0) return { status: "not-applicable", reason: "the active state has no kernel" };
+  return states;
+}
+
+/** Plan and (unless a dry run) apply, on partitions already discovered and mounted. */
+async function syncWithin(installation: Installation, states: NonNullable<ReturnType<typeof bootStates>>, environment: BootEnvironment, req: BootSyncRequest): Promise<BootSyncOutcome> {
+  if (!environment.esp) {
+    if (environment.firmware === "bios") return { status: "not-applicable", reason: "legacy BIOS is not supported: boot entries are only written for UEFI systemd-boot (give --esp DIR to write them anyway)" };
+    throw new BootError("BOOT_NO_ESP", `no EFI system partition found for ${installation.root}: give --esp DIR (the mounted ESP) to say where it is`);
+  }
+  const keepNewer = !req.settlesRollback && pendingRollback(installation);
+  const plan = planBootSync({
+    ...states,
+    blessed: blessedStates(installation),
+    keepNewer,
+    config: await loadBootConfig(installation.root),
+    rootWords: environment.rootWords,
+    admin: readAdminSnippets(installation.root),
+    esp: environment.esp.dir,
+    boot: environment.xbootldr?.dir ?? environment.esp.dir,
+    ...(environment.mode === "native" ? { runningKernel: runningKernel(hostPaths().proc) } : {}),
+  });
+  if (!plan.applicable) return { status: "not-applicable", reason: plan.reason };
+  if (!req.dryRun) {
+    applyBootPlan(plan);
+    if (req.settlesRollback) fs.rmSync(path.join(installation.mossDir, BOOT_SYNC_PENDING_FILE), { force: true });
+  }
+  const summary: EnvironmentSummary = { mode: environment.mode, firmware: environment.firmware, esp: environment.esp.dir, rootWords: environment.rootWords };
+  if (environment.xbootldr) summary.xbootldr = environment.xbootldr.dir;
+  return { status: "synced", plan, environment: summary, dryRun: Boolean(req.dryRun) };
 }
 
 function runningKernel(procDir: string): string | undefined {
@@ -180,6 +189,7 @@ export interface BlessResult {
 export async function blessBoot(installation: Installation, dbs: Databases, req: BootSyncRequest = {}): Promise<BlessResult> {
   const active = installation.activeStateId;
   const blessed: string[] = [];
+  // One discovery (and, in native mode, one mount) for the renames and the sync after them.
   const environment = discoverBoot({ root: installation.root, esp: req.esp, xbootldr: req.xbootldr, warn: req.warn });
   try {
     const boot = environment.xbootldr?.dir ?? environment.esp?.dir;
@@ -199,11 +209,12 @@ export async function blessBoot(installation: Installation, dbs: Databases, req:
         blessed.push(good);
       }
     }
+    if (active !== undefined) recordBlessed(installation, active);
+    const states = statesToBoot(installation, dbs);
+    return { blessed, sync: "reason" in states ? states : await syncWithin(installation, states, environment, req) };
   } finally {
     environment.release();
   }
-  if (active !== undefined) recordBlessed(installation, active);
-  return { blessed, sync: await syncBoot(installation, dbs, req) };
 }
 
 /** States `moss boot bless` recorded as booted good: a rebuilt ESP gives their entries no counter. */
