@@ -67,14 +67,22 @@ describe("install from a repository", () => {
     let release!: () => void;
     server.holds.set(`/${held.fileName}`, new Promise<void>((resolve) => (release = resolve)));
     const assets = path.join(dir, ".moss", "assets", "v2");
-    // Assets sit in fan-out directories (stamps at the top are not assets).
-    const assetCount = () =>
-      fs.existsSync(assets) ? fs.readdirSync(assets, { recursive: true }).map(String).filter((f) => f.includes("/") && fs.statSync(path.join(assets, f)).isFile()).length : 0;
+    // Published assets sit in fan-out directories (stamps at the top are not assets); `.part` files
+    // are still being written and may be renamed between the listing and the stat, so skip them
+    // and tolerate entries that vanish.
+    const assetCount = () => {
+      if (!fs.existsSync(assets)) return 0;
+      return fs
+        .readdirSync(assets, { recursive: true })
+        .map(String)
+        .filter((f) => f.includes("/") && !f.endsWith(".part") && fs.statSync(path.join(assets, f), { throwIfNoEntry: false })?.isFile())
+        .length;
+    };
     try {
       const installing = mossAsync(["-D", dir, "-y", "install", "mixnek"]);
       // The held download has not finished, and the dependencies' files are in the store already.
       const deadline = Date.now() + 30_000;
-      while (assetCount() === 0 && Date.now() < deadline) await Bun.sleep(50);
+      while ((assetCount() === 0 || !server.requests.includes(`/${held.fileName}`)) && Date.now() < deadline) await Bun.sleep(50);
       expect(server.requests).toContain(`/${held.fileName}`);
       expect(assetCount()).toBeGreaterThan(0);
       expect(fs.existsSync(downloadPath(path.join(dir, ".moss", "cache"), held.sha256))).toBe(false);
