@@ -9,7 +9,7 @@
  * start on while the walk goes on, and the main thread joins once it is over (blit-runner.ts).
  */
 import fs from "node:fs";
-import { BLIT_WORKER_MIN_ITEMS } from "../constants.ts";
+import { BLIT_WORKER_MIN_ITEMS, EMPTY_FILE_DIGEST } from "../constants.ts";
 import { errnoName } from "../linux/index.ts";
 import { assetName, assetPath, assetsV2Dir, relativeAssetPath } from "../store/paths.ts";
 import type { Vfs, VfsEntry } from "../vfs/index.ts";
@@ -42,20 +42,19 @@ export class BlitSyscallError extends Error {
 /** Blit `vfs` into the existing empty directory `target`; returns the entries made. */
 export function blitHardlinks(vfs: Vfs, target: string, assetsDir: string, opts: HardlinkBlitOptions): number {
   const total = vfs.size;
-  const builder = new BlitJobBuilder(vfs);
+  const builder = new BlitJobBuilder(vfs.counts);
   const job = builder.buffers;
   const targetFd = fs.openSync(target, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   const workers = opts.threads > 1 && job.itemCount >= BLIT_WORKER_MIN_ITEMS ? startWorkers(opts.threads - 1) : [];
   profileNote(`blit: ${total} entries, ${workers.length} worker threads beside this one`);
-  let assetsV2Fd = -1;
+  const assets = openAssets(assetsV2Dir(assetsDir), vfs.counts.regular > 0);
   try {
-    if (builder.firstAsset !== undefined) assetsV2Fd = openAssets(assetsV2Dir(assetsDir), builder.firstAsset);
-    const fds: BlitFds = { target: targetFd, assetsV2: assetsV2Fd };
+    const fds: BlitFds = { target: targetFd, assetsV2: assets.fd };
     // Workers take chunks as soon as the walk has made their directories.
     for (const worker of workers) worker.postMessage({ job, fds } satisfies BlitWorkerMessage);
     let directories: number;
     try {
-      directories = makeDirectories(vfs, targetFd, builder);
+      directories = makeDirectories(vfs, targetFd, builder, assets.errno);
     } catch (error) {
       builder.abandon();
       runBlitChunks(job, fds);
@@ -76,16 +75,17 @@ export function blitHardlinks(vfs: Vfs, target: string, assetsDir: string, opts:
     waitForChunks(job);
     raiseFailure(job, vfs);
     copyFallbacks(job, vfs, target, assetsDir, opts);
+    widenAfter(builder.wider, assets.fd, vfs);
     return directories + job.itemCount;
   } finally {
     for (const worker of workers) worker.terminate();
-    if (assetsV2Fd >= 0) atSyscalls().close(assetsV2Fd);
+    if (assets.fd >= 0) atSyscalls().close(assets.fd);
     fs.closeSync(targetFd);
   }
 }
 
 /** Make every directory, in order, and put every other entry into the job; returns the directories made. */
-function makeDirectories(vfs: Vfs, targetFd: number, builder: BlitJobBuilder): number {
+function makeDirectories(vfs: Vfs, targetFd: number, builder: BlitJobBuilder, assetsErrno: number): number {
   const sys = atSyscalls();
   // The open directories of the current branch: VFS path, fd (-1 until first needed), job index.
   const stackPaths: string[] = [""];
@@ -122,6 +122,10 @@ function makeDirectories(vfs: Vfs, targetFd: number, builder: BlitJobBuilder): n
         stackIndexes.push(builder.directory(path.slice(1)));
         directories++;
       } else if (isItem(entry)) {
+        // Without assets/v2, the first file that needs an asset names what is missing.
+        if (assetsErrno !== 0 && entry.kind === "regular" && entry.digest !== EMPTY_FILE_DIGEST) {
+          throw new BlitSyscallError(entry, "statx", assetsErrno, relativeAssetPath(assetName(entry.digest!)));
+        }
         builder.item(entry, stackIndexes[top]!, name);
       }
     });
@@ -175,10 +179,33 @@ function copyFallbacks(job: BlitJobBuffers, vfs: Vfs, target: string, assetsDir:
   }
 }
 
-/** `assets/v2` as a directory fd; its absence means the first asset the tree needs is missing. */
-function openAssets(v2Dir: string, firstAsset: VfsEntry): number {
+/** `assets/v2` as a directory fd, when the tree has files; else why it cannot be opened. */
+function openAssets(v2Dir: string, needed: boolean): { fd: number; errno: number } {
+  if (!needed) return { fd: -1, errno: 0 };
   const sys = atSyscalls();
   const fd = sys.openat(AT_FDCWD, sys.cString(v2Dir, 2), DIRECTORY_FLAGS, 0);
-  if (fd >= 0) return fd;
-  throw new BlitSyscallError(firstAsset, "statx", sys.errno(), relativeAssetPath(assetName(firstAsset.digest!)));
+  return fd >= 0 ? { fd, errno: 0 } : { fd: -1, errno: sys.errno() };
+}
+
+/**
+ * Assets some of whose uses want permissions their first use did not give: widened to the union
+ * of every use now that no thread links any more (the first use widened it to its own mode).
+ */
+function widenAfter(wider: ReadonlyMap<string, number>, assetsFd: number, vfs: Vfs): void {
+  if (wider.size === 0) return;
+  const sys = atSyscalls();
+  for (const [digest, union] of wider) {
+    const path = sys.cString(relativeAssetPath(assetName(digest)), 0);
+    const current = sys.modeAt(assetsFd, path);
+    const failed = (call: string) => {
+      const errno = sys.errno();
+      let use: VfsEntry | undefined;
+      vfs.forEach((entry) => (use ??= entry.digest === digest ? entry : undefined));
+      return new BlitSyscallError(use!, call, errno, relativeAssetPath(assetName(digest)));
+    };
+    if (current < 0) throw failed("statx");
+    const mode = current & PERMISSION_BITS;
+    const wanted = (mode | union) & ~0o222;
+    if (wanted !== mode && sys.fchmodat(assetsFd, path, wanted, 0) !== 0) throw failed("fchmodat");
+  }
 }

@@ -8,13 +8,14 @@
  * starts late, or never, just takes fewer.
  *
  * Modes: every link to an asset shares its inode, whose permissions must be the union of every
- * use (spec §3.11). The union over the whole tree is computed before the walk, and only the
- * first item of each digest widens the asset to it, so no two threads ever chmod one inode.
+ * use (spec §3.11). Only the first item of each digest widens the asset (to its own mode), so no
+ * two threads ever chmod one inode; where a later use wants more, the main thread widens the
+ * asset to the union once every item is made.
  */
 import { EMPTY_FILE_DIGEST } from "../constants.ts";
 import { assetName, NESTED_NAME_MIN_LENGTH, relativeAssetPath } from "../store/paths.ts";
 import { writeCString } from "../linux/at-syscalls.ts";
-import type { Vfs, VfsEntry } from "../vfs/index.ts";
+import type { Vfs, VfsCounts, VfsEntry } from "../vfs/index.ts";
 
 export const ITEM_LINK = 1;
 export const ITEM_SYMLINK = 2;
@@ -68,11 +69,10 @@ const ZERO = 0x30;
 /**
  * Builds a job as the blit walks the tree: `directory` for each directory made, `item` for each
  * other entry, `publish` whenever the walk has made every directory the items so far need.
+ * The buffers are sized from the tree's counts, so the tree is walked once, by the blit itself.
  */
 export class BlitJobBuilder {
   readonly buffers: BlitJobBuffers;
-  /** The first entry that needs an asset (the tree needs `assets/v2` only if there is one). */
-  readonly firstAsset: VfsEntry | undefined;
   /** Items encoded so far (an item's entry is found again by its number: `itemEntries`). */
   private itemsAdded = 0;
   private readonly control: Int32Array;
@@ -81,31 +81,21 @@ export class BlitJobBuilder {
   private readonly pool: Uint8Array;
   private poolLength = 0;
   private directoryCount = 1;
-  /** Per digest: the union of its uses' modes, then (negated, -1 - index) its first item. */
-  private readonly digests = new Map<string, number>();
+  /** Per digest: its first item, which links the asset and widens its mode to that item's. */
+  private readonly firstItems = new Map<string, number>();
+  /**
+   * Digests whose later uses want permissions the first item's did not give, with the union of
+   * every use: `widenAfter` applies them once every thread is done (rare: one content shipped
+   * with two modes).
+   */
+  readonly wider = new Map<string, number>();
 
-  /** `vfs`: the whole tree, only measured here, to size the shared memory once. */
-  constructor(vfs: Vfs) {
-    let items = 0;
-    let directories = 1;
-    let poolBound = 0;
-    let firstAsset: VfsEntry | undefined;
-    vfs.forEach((entry) => {
-      if (entry.kind === "directory") {
-        directories++;
-        poolBound += entry.path.length * 3 + 1;
-      } else if (isItem(entry)) {
-        items++;
-        poolBound += (entry.path.length - entry.path.lastIndexOf("/")) * 3 + 1;
-        poolBound += entry.kind === "symlink" ? entry.source!.length * 3 + 1 : ASSET_PATH_MAX;
-        if (entry.kind === "regular") {
-          const digest = entry.digest!;
-          this.digests.set(digest, (this.digests.get(digest) ?? 0) | (entry.mode & PERMISSION_BITS & ~WRITE_BITS));
-          if (firstAsset === undefined && digest !== EMPTY_FILE_DIGEST) firstAsset = entry;
-        }
-      }
-    });
-    this.firstAsset = firstAsset;
+  constructor(counts: VfsCounts) {
+    const items = counts.regular + counts.symlinks;
+    const directories = counts.directories + 1;
+    // Every string is at most 3 bytes a UTF-16 unit, plus its NUL; each distinct asset path is
+    // written once, and directories are written relative to the target (shorter than their paths).
+    const poolBound = counts.textUnits * 3 + directories + items * 2 + counts.regular * ASSET_PATH_MAX;
     this.buffers = {
       control: new SharedArrayBuffer(CONTROL.words * 4),
       items: new SharedArrayBuffer(Math.max(1, items * ITEM_INTS) * 4),
@@ -146,14 +136,17 @@ export class BlitJobBuilder {
     } else {
       kind = ITEM_LINK;
       const digest = entry.digest!;
-      const known = this.digests.get(digest)!;
-      if (known >= 0) {
+      const first = this.firstItems.get(digest);
+      if (first === undefined) {
         kind |= ITEM_CHECK_MODE;
-        union = known;
         value = this.assetPath(digest);
-        this.digests.set(digest, -1 - index);
+        this.firstItems.set(digest, index);
       } else {
-        value = items[(-1 - known) * ITEM_INTS + 3]!; // the same asset: its path is in the pool already
+        const firstAt = first * ITEM_INTS;
+        value = items[firstAt + 3]!; // the same asset: its path is in the pool already
+        const given = items[firstAt + 4]! >>> 16;
+        const wanted = (this.wider.get(digest) ?? given) | blitMode;
+        if (wanted !== given) this.wider.set(digest, wanted);
       }
     }
     items[at] = kind;

@@ -44,7 +44,7 @@ export class VfsBuilder {
     const describe = opts.describe ?? ((packageId: string) => packageId);
     redirectSymlinks(tree);
     // One walk finds what sits below a file or a failed link (and counts), before anything is made.
-    const counts: VfsCounts = { directories: 0, regular: 0, symlinks: 0, special: 0 };
+    const counts: VfsCounts = { directories: 0, regular: 0, symlinks: 0, special: 0, textUnits: 0 };
     walkTree(tree, { counts, unsafePaths, release: false });
     if (unsafePaths.length > 0) throw VfsError.unsafe(unsafePaths, describe);
     if (tree.conflicts.length > 0 && opts.conflicts !== "report") throw VfsError.conflicts(tree.conflicts, describe);

@@ -35,23 +35,28 @@ export function walkTree(tree: LayoutTree, opts: WalkOptions): void {
   const { visit, counts, unsafePaths, release: releasing } = opts;
   // Only a walk that makes entries leaves garbage behind.
   const collections = visit === undefined ? undefined : new YoungCollections(VFS_GC_ENTRIES);
-  const emit = (entry: VfsEntry | undefined, kind: VfsKind): void => {
+  const emit = (entry: VfsEntry | undefined, kind: VfsKind, textUnits: number): void => {
     if (entry !== undefined) visit!(entry);
-    if (counts !== undefined) counts[COUNTED[kind]]++;
+    if (counts !== undefined) {
+      counts[COUNTED[kind]]++;
+      counts.textUnits += textUnits;
+    }
     collections?.done(1);
   };
   const walk = (node: TreeNode, path: string): void => {
-    emit(visit && entryOf(node, path), node.kind);
-    if (node.kind !== "directory") {
+    const { kind } = node;
+    emit(visit && entryOf(node, path), kind, kind === "directory" ? path.length : node.name.length + (node.claim?.record.source?.length ?? 0));
+    if (kind !== "directory") {
       if (unsafePaths !== undefined && (node.children !== undefined || node.shadowed !== undefined)) reportBelow(tree, node, path, unsafePaths);
       if (releasing) release(node);
       return;
     }
     if (node.children === undefined) return;
-    for (const name of sortedNames(node.children)) {
+    // Sorted once, by the first walk of the finished tree: later walks take the same order.
+    for (const name of (node.sorted ??= sortedNames(node.children))) {
       const child = node.children.get(name)!;
       if (typeof child === "number") {
-        emit(visit && fileEntry(tree.files, child, `${path}/${name}`), "regular");
+        emit(visit && fileEntry(tree.files, child, `${path}/${name}`), "regular", name.length);
         continue;
       }
       // The blit's safety rests on this (and redirect.ts computes link directories from parent
@@ -73,6 +78,7 @@ const COUNTED = { directory: "directories", regular: "regular", symlink: "symlin
  */
 function release(node: TreeNode): void {
   node.children = undefined;
+  node.sorted = undefined;
   node.claim = undefined;
   node.shadowed = undefined;
 }

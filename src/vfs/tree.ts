@@ -30,6 +30,8 @@ export interface TreeNode {
   shadowed: Claim[] | undefined;
   /** Why this symlink cannot carry the entries below it, once that is known. */
   failure: LinkFailure | undefined;
+  /** The children's names in blit order, once a walk of the finished tree has sorted them. */
+  sorted: string[] | undefined;
 }
 
 /** `unsafe`: following the link leaves `/usr`; otherwise the entries below it conflict with it. */
@@ -212,7 +214,7 @@ export class LayoutTree {
 }
 
 export function newNode(name: string, parent: TreeNode | undefined, kind: VfsKind, claim: Claim | undefined): TreeNode {
-  return { name, parent, children: undefined, kind, claim, shadowed: undefined, failure: undefined };
+  return { name, parent, children: undefined, kind, claim, shadowed: undefined, failure: undefined, sorted: undefined };
 }
 
 /** Components from "/" (exclusive) to `node`: ["usr", "lib"]. */

@@ -52,6 +52,11 @@ export interface VfsCounts {
   regular: number;
   symlinks: number;
   special: number;
+  /**
+   * UTF-16 units of every directory's path, every other entry's name and every symlink's
+   * source: a bound for whoever encodes the tree's text (the blit job) without walking it first.
+   */
+  textUnits: number;
 }
 
 export interface Vfs {

@@ -37,7 +37,7 @@ const directory = (target: string, mode = 0o755): LayoutRecord =>
  * between them, one of them executable in one place and plain in another, far apart in the
  * tree; symlinks, empty files and a directory with its own mode.
  */
-function bigTree(): { rows: VfsRow[]; digests: string[]; shared: string } {
+function bigTree(): { rows: VfsRow[]; digests: string[]; shared: string; widened: string } {
   const records: LayoutRecord[] = [directory("share/private", 0o700)];
   const digests = Array.from({ length: 400 }, (_, i) => digestOf(i + 1));
   for (let d = 0; d < 120; d++) {
@@ -47,8 +47,11 @@ function bigTree(): { rows: VfsRow[]; digests: string[]; shared: string } {
   }
   const shared = digestOf(9999);
   records.push(regular("bin/tool", shared, 0o755), regular("share/zz/plain-copy", shared, 0o644));
-  digests.push(shared);
-  return { rows: records.map((record) => ({ packageId: "pkg", record })), digests, shared };
+  // The other way round: plain where it is first made, set-uid executable later in blit order.
+  const widened = digestOf(8888);
+  records.push(regular("bin/a-plain", widened, 0o644), regular("share/zz/tool", widened, 0o4755));
+  digests.push(shared, widened);
+  return { rows: records.map((record) => ({ packageId: "pkg", record })), digests, shared, widened };
 }
 
 function storeWith(digests: readonly string[]): string {
@@ -90,7 +93,7 @@ function expectTree(vfs: Vfs, target: string, assetsDir: string) {
 describe("hardlink blit", () => {
   for (const threads of [1, 2]) {
     test(`with ${threads} thread${threads > 1 ? "s" : ""}: every entry is made, links share their asset, modes are the union of uses`, () => {
-      const { rows, digests, shared } = bigTree();
+      const { rows, digests, shared, widened } = bigTree();
       const vfs = buildVfs(rows);
       const assetsDir = storeWith(digests);
       const target = tempDir();
@@ -99,6 +102,8 @@ describe("hardlink blit", () => {
       expectTree(vfs, target, assetsDir);
       // Executable in one place, plain in another: the shared inode is both readable and executable.
       expect(fs.statSync(assetPath(assetsDir, shared)).mode & 0o7777).toBe(0o555);
+      // A later use that wants more than the first: widened once every link is made.
+      expect(fs.statSync(assetPath(assetsDir, widened)).mode & 0o7777).toBe(0o4555);
       expect(fs.statSync(assetPath(assetsDir, digests[0]!)).mode & 0o7777).toBe(0o444);
       // Nothing else was written into the target.
       expect(fs.readdirSync(target)).toEqual(["usr"]);
