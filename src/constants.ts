@@ -65,12 +65,6 @@ export const UNPACK_THREADS_ENV = "MOSS_UNPACK_THREADS";
  */
 export const UNPACK_MAX_THREADS = 4;
 
-/**
- * A blit of at least this many entries starts with a full garbage collection (~10–40 ms): below
- * it, the VFS that was just built is too small for its garbage to matter to peak memory.
- */
-export const GC_BEFORE_BLIT_ENTRIES = 20_000;
-
 /** Unpacking collects garbage after this much decoded content (store/unpack-pool.ts). */
 export const UNPACK_GC_EVERY_BYTES = 12 * 1024 * 1024;
 

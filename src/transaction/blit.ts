@@ -7,7 +7,7 @@
  * calls safely.
  */
 import fs from "node:fs";
-import { BLIT_MAX_THREADS, BLIT_THREADS_ENV, EMPTY_FILE_DIGEST, GC_BEFORE_BLIT_ENTRIES } from "../constants.ts";
+import { BLIT_MAX_THREADS, BLIT_THREADS_ENV, EMPTY_FILE_DIGEST } from "../constants.ts";
 import { returnChunkBuffer, takeChunkBuffer } from "../chunk-buffers.ts";
 import { MossError } from "../errors.ts";
 import { errnoName, ficlone } from "../linux/index.ts";
@@ -51,9 +51,6 @@ const PROGRESS_EVERY = 4096;
  * path `/usr/bin/x` lands at `<target>/usr/bin/x`.
  */
 export function blitVfs(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptions): BlitSummary {
-  // Building the VFS left its whole tree (and the layout rows) as garbage: collected now, the
-  // blit's own buffers take its place instead of adding to the peak.
-  if (vfs.size >= GC_BEFORE_BLIT_ENTRIES) Bun.gc(true);
   const started = performance.now();
   const umask = process.umask(0);
   const asRoot = process.geteuid?.() === 0;
