@@ -20,6 +20,13 @@ import { indexUrlFromRoot, mirrorIndexUrls, parseRootIndex, rootIndexUrl } from 
 export const INDEX_FILE = "stone.index";
 export const INDEX_URI_FILE = "index-uri";
 export const DB_FILE = "db";
+/**
+ * Ours: what the repository's DB was last built from, written once the DB is: the index's
+ * SHA-256 and the DB file's size and modification time as that refresh left them. An index that
+ * downloads with the same hash onto a DB nobody has written since (Rust moss does not know this
+ * file, and every write moves the time) needs neither parsing nor a new DB.
+ */
+export const INDEX_STAMP_FILE = "index-sha256";
 
 export interface RefreshReport {
   id: string;
@@ -78,8 +85,10 @@ export async function refreshRepository(repoRoot: string, repository: Repository
   const indexUrl = indexUrls[0]!;
   const publicKey = repository.publicKey === undefined ? undefined : parsePublicKey(repository.publicKey);
   let entries: PackageEntry[] = [];
+  const stamp = readStamp(dir);
+  let indexSha256 = "";
   await downloadFile(indexUrls, path.join(dir, INDEX_FILE), {
-    check: async (part, { url }) => {
+    check: async (part, { url, sha256 }) => {
       if (publicKey) {
         let signature: string;
         try {
@@ -89,17 +98,23 @@ export async function refreshRepository(repoRoot: string, repository: Repository
         }
         verifyFile(part, signature, publicKey, url);
       }
+      indexSha256 = sha256;
+      // The same index onto the DB built from it: nothing to read (checked after the signature).
+      if (stamp !== undefined && stamp === stampFor(dir, sha256)) return;
       entries = readIndex(part, url);
     },
   });
   if (repository.source.kind === "root-index") writeFileAtomic(path.join(dir, INDEX_URI_FILE), indexUrl);
+  const unchanged = stamp !== undefined && stamp === stampFor(dir, indexSha256);
   const db = MetaDb.open(path.join(dir, DB_FILE));
+  let report: RefreshReport;
   try {
+    if (unchanged) return { id: repository.id, indexUrl, packages: db.ids().length, added: [], updated: [], removed: [] };
     const before = new Map(db.all().map((p) => [p.name, p.id]));
     db.replaceAll(entries);
     const after = new Map(entries.map((e) => [e.meta.name, e.id]));
     const sorted = (names: Iterable<string>) => [...names].sort();
-    return {
+    report = {
       id: repository.id,
       indexUrl,
       packages: entries.length,
@@ -110,4 +125,21 @@ export async function refreshRepository(repoRoot: string, repository: Repository
   } finally {
     db.close();
   }
+  // After the DB is whole: a crash before this leaves the old stamp, and the next refresh reads the index.
+  writeFileAtomic(path.join(dir, INDEX_STAMP_FILE), stampFor(dir, indexSha256)!);
+  return report;
+}
+
+function readStamp(dir: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(dir, INDEX_STAMP_FILE), "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stamp for an index with this hash and the repository DB as it is now; undefined without a DB. */
+function stampFor(dir: string, sha256: string): string | undefined {
+  const db = fs.statSync(path.join(dir, DB_FILE), { bigint: true, throwIfNoEntry: false });
+  return db === undefined ? undefined : `${sha256} ${db.size} ${db.mtimeNs}`;
 }

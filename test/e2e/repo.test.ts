@@ -156,6 +156,30 @@ describe("moss repo over HTTP", () => {
     expect([...repoRows(rootDir, { uri: uri() }).keys()].sort()).toEqual(["alpha", "beta", "epsilon"]);
   });
 
+  test("an index that did not change is not read again; a DB written since (by Rust moss) is rebuilt from it", async () => {
+    const dir = root("unchanged-index");
+    const names = readIndex(path.join(published, "stone.index")).map((p) => p.meta.name).sort();
+    expect((await mossAsync(["-D", dir, "repo", "add", "test", uri()])).status).toBe(0);
+    const repoDir = path.join(dir, ".moss", "repo", repositoryKey(repositoryFromFields("x", { priority: 0, uri: uri() })));
+    const dbFile = path.join(repoDir, "db");
+    const written = fs.statSync(dbFile, { bigint: true });
+    const again = await mossAsync(["-D", dir, "repo", "update", "--json"]);
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.stdout).refreshed[0]).toMatchObject({ packages: names.length, added: [], updated: [], removed: [] });
+    // The same bytes came again: the DB file was not written at all.
+    const after = fs.statSync(dbFile, { bigint: true });
+    expect([after.mtimeNs, after.size]).toEqual([written.mtimeNs, written.size]);
+    // Another writer empties a table behind our back: the stamp no longer matches, and the
+    // same index fills the DB again.
+    const db = MetaDb.open(dbFile);
+    db.remove([...db.ids()]);
+    db.close();
+    expect(repoRows(dir, { uri: uri() }).size).toBe(0);
+    const rebuilt = await mossAsync(["-D", dir, "repo", "update"]);
+    expect(rebuilt.stdout).toBe(`Refreshed test (${names.length} packages: ${names.length} new, 0 updated, 0 removed)\n  new     ${names.join(" ")}\n`);
+    expect([...repoRows(dir, { uri: uri() }).keys()].sort()).toEqual(names);
+  });
+
   test("a failing refresh (server error, missing index, bad index) names the URL and keeps the previous DB", async () => {
     const before = repoRows(rootDir, { uri: uri() });
     for (const [status, said] of [[500, "500"], [404, "404"]] as const) {
