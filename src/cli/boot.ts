@@ -89,10 +89,12 @@ const sync = mossCommand({
   run: (args, globals) =>
     withSession(globals, !args["dry-run"], async (session) => {
       requireActive(globals, session.installation.activeStateId);
-      const outcome = await syncBoot(session.installation, session.dbs, { dryRun: Boolean(args["dry-run"]), esp: globals.esp, xbootldr: globals.xbootldr, warn });
+      const dryRun = Boolean(args["dry-run"]);
+      // The status comes from the same discovery (and, in native mode, the same mount) as the sync.
+      const outcome = await syncBoot(session.installation, session.dbs, { dryRun, esp: globals.esp, xbootldr: globals.xbootldr, warn, describeAfter: !dryRun && !args.json });
       if (args.json) return json(outcomeJson(outcome));
       printOutcome(outcome, globals.verbose);
-      if (outcome.status === "synced" && !outcome.dryRun) out(statusLines(bootStatus(session.installation, { esp: globals.esp, xbootldr: globals.xbootldr, warn })));
+      if (outcome.status === "synced" && outcome.after) out(statusLines(outcome.after));
     }),
 });
 

@@ -36,11 +36,13 @@ export interface BootSyncRequest {
    * states' entries go and a pending offline rollback is settled.
    */
   settlesRollback?: boolean;
+  /** Also say what the ESP holds afterwards (`after`), from the same discovery and mount. */
+  describeAfter?: boolean;
   warn?: (message: string) => void;
 }
 
 export type BootSyncOutcome =
-  | { status: "synced"; plan: BootPlan; environment: EnvironmentSummary; dryRun: boolean }
+  | { status: "synced"; plan: BootPlan; environment: EnvironmentSummary; dryRun: boolean; after?: BootStatus }
   | { status: "not-applicable"; reason: string };
 
 export interface EnvironmentSummary {
@@ -71,7 +73,9 @@ export async function syncBoot(installation: Installation, dbs: Databases, req: 
   if ("reason" in states) return states;
   const environment = discoverBoot({ root: installation.root, esp: req.esp, xbootldr: req.xbootldr, warn: req.warn });
   try {
-    return await syncWithin(installation, states, environment, req);
+    const outcome = await syncWithin(installation, states, environment, req);
+    if (req.describeAfter && outcome.status === "synced") outcome.after = statusWithin(installation, environment);
+    return outcome;
   } finally {
     environment.release();
   }
@@ -139,40 +143,45 @@ export interface BootStatus {
 export function bootStatus(installation: Installation, req: Pick<BootSyncRequest, "esp" | "xbootldr" | "warn"> = {}): BootStatus {
   const environment = discoverBoot({ root: installation.root, esp: req.esp, xbootldr: req.xbootldr, warn: req.warn });
   try {
-    const admin = readAdminSnippets(installation.root);
-    const root = environment.root;
-    const status: BootStatus = {
-      mode: environment.mode,
-      firmware: environment.firmware,
-      esp: environment.esp,
-      xbootldr: environment.xbootldr,
-      loaderInfo: environment.loaderInfo,
-      root: root && { device: `/dev/${root.device.name}`, kind: root.superblock.kind, ...(root.superblock.uuid ? { uuid: root.superblock.uuid } : {}), ...(root.partUuid ? { partUuid: root.partUuid } : {}) },
-      cmdline: [...environment.rootWords, ...admin.snippets],
-      entries: [],
-      loaderDefault: undefined,
-    };
-    const boot = environment.xbootldr?.dir ?? environment.esp?.dir;
-    if (boot) {
-      const dir = resolveCase(boot, "loader/entries");
-      for (const name of listNames(dir)) {
-        const parsed = parseEntryFileName(name);
-        if (!parsed) continue;
-        const state = /-(\d+)$/.exec(parsed.id);
-        status.entries.push({ file: path.join(dir, name), ...(state ? { stateId: Number(state[1]) } : {}), ...(parsed.counter ? { counter: parsed.counter } : {}) });
-      }
-    }
-    if (environment.esp) {
-      try {
-        status.loaderDefault = defaultOf(fs.readFileSync(resolveCase(environment.esp.dir, "loader/loader.conf"), "utf8"));
-      } catch {
-        // no loader.conf yet
-      }
-    }
-    return status;
+    return statusWithin(installation, environment);
   } finally {
     environment.release();
   }
+}
+
+/** The status on partitions already discovered (and mounted). */
+function statusWithin(installation: Installation, environment: BootEnvironment): BootStatus {
+  const admin = readAdminSnippets(installation.root);
+  const root = environment.root;
+  const status: BootStatus = {
+    mode: environment.mode,
+    firmware: environment.firmware,
+    esp: environment.esp,
+    xbootldr: environment.xbootldr,
+    loaderInfo: environment.loaderInfo,
+    root: root && { device: `/dev/${root.device.name}`, kind: root.superblock.kind, ...(root.superblock.uuid ? { uuid: root.superblock.uuid } : {}), ...(root.partUuid ? { partUuid: root.partUuid } : {}) },
+    cmdline: [...environment.rootWords, ...admin.snippets],
+    entries: [],
+    loaderDefault: undefined,
+  };
+  const boot = environment.xbootldr?.dir ?? environment.esp?.dir;
+  if (boot) {
+    const dir = resolveCase(boot, "loader/entries");
+    for (const name of listNames(dir)) {
+      const parsed = parseEntryFileName(name);
+      if (!parsed) continue;
+      const state = /-(\d+)$/.exec(parsed.id);
+      status.entries.push({ file: path.join(dir, name), ...(state ? { stateId: Number(state[1]) } : {}), ...(parsed.counter ? { counter: parsed.counter } : {}) });
+    }
+  }
+  if (environment.esp) {
+    try {
+      status.loaderDefault = defaultOf(fs.readFileSync(resolveCase(environment.esp.dir, "loader/loader.conf"), "utf8"));
+    } catch {
+      // no loader.conf yet
+    }
+  }
+  return status;
 }
 
 export interface BlessResult {

@@ -77,4 +77,14 @@ test("an unmounted XBOOTLDR is mounted at <root>/boot for the sync, receives the
   expect(report.xbootldr).toMatchObject({ dir: path.join(root, "boot"), device: "/dev/vda2", mountedHere: true });
   expect(report.entries.map((e: { stateId: number }) => e.stateId)).toEqual([1]);
   expect(fs.readFileSync("/proc/self/mounts", "utf8")).not.toContain(path.join(root, "boot"));
+
+  // moss boot sync prints the status from the discovery it synced with: one mount, not two
+  // (ext4 counts its mounts in the superblock).
+  const mounts = () => Number(/Mount count:\s+(\d+)/.exec(run(["dumpe2fs", "-h", image]))![1]);
+  const before = mounts();
+  const synced = moss(["-D", root, "boot", "sync"], { env });
+  expect(synced.status).toBe(0);
+  expect(synced.stdout).toContain(`XBOOTLDR       : ${path.join(root, "boot")}\n`);
+  expect(mounts()).toBe(before + 1);
+  expect(fs.readFileSync("/proc/self/mounts", "utf8")).not.toContain(path.join(root, "boot"));
 });
