@@ -20,6 +20,7 @@ import { BootError } from "./errors.ts";
 import { listNames, readTextIfAny } from "./tolerant-fs.ts";
 import { spaceNeeds, type SpaceNeed } from "./space.ts";
 import { staleFiles, type PlannedRemoval } from "./stale.ts";
+import { VerifiedCopies } from "./verified-copies.ts";
 
 export type { PlannedRemoval } from "./stale.ts";
 
@@ -51,6 +52,8 @@ export interface PlanInput {
   blessed?: ReadonlySet<number>;
   /** States that may not get entries (they did not fit). */
   excluded?: ReadonlySet<number>;
+  /** Copies already known to hold their sources' bytes (verified-copies.ts); none by default. */
+  verified?: VerifiedCopies;
 }
 
 export type WriteKind = "bootloader" | "kernel" | "entry" | "loader.conf";
@@ -168,6 +171,7 @@ function planOnce(input: PlanInput): BootPlan | NotApplicable {
   }
 
   const preferredKernel = choosePreferred(currentKernels, input.runningKernel);
+  const verified = input.verified ?? VerifiedCopies.none();
 
   for (const state of states) {
     const identity = identities.get(state.id)!;
@@ -187,7 +191,7 @@ function planOnce(input: PlanInput): BootPlan | NotApplicable {
         wantedKernelDirs.set(key, dir);
         for (const file of files) {
           const dest = path.join(absolute, file.name);
-          if (!holdsFile(dest, file.source)) writes.push({ kind: "kernel", dest, content: { file: file.source }, size: fileSize(file.source), replaces: fileSize(dest) });
+          if (!verified.holds(dest, file.source)) writes.push({ kind: "kernel", dest, content: { file: file.source }, size: fileSize(file.source), replaces: fileSize(dest) });
         }
       }
       const id = entryId(identity.id, kernel.version, state.id);
@@ -217,7 +221,7 @@ function planOnce(input: PlanInput): BootPlan | NotApplicable {
   const sourceVersion = systemdBootVersion(bootloader);
   for (const [relative, foreignAllowed] of [[`EFI/systemd/${SYSTEMD_BOOT_FILE}`, true], ["EFI/Boot/BOOTX64.EFI", false]] as const) {
     const dest = resolveCase(input.esp, relative);
-    if (holdsFile(dest, bootloader)) continue;
+    if (verified.holds(dest, bootloader)) continue;
     const present = fs.existsSync(dest);
     const destVersion = present ? systemdBootVersion(dest) : undefined;
     const replace = !present

@@ -22,6 +22,7 @@ import { hostPaths } from "../boot/host-paths.ts";
 import { findKernels } from "../boot/kernels.ts";
 import { planBootSync, type BootPlan, type BootState } from "../boot/plan.ts";
 import { applyBootPlan } from "../boot/sync.ts";
+import { VerifiedCopies } from "../boot/verified-copies.ts";
 import { findSystemdBoot } from "../boot/systemd-boot.ts";
 import type { Databases } from "../db/index.ts";
 import { writeFileAtomic, type Installation } from "../installation/index.ts";
@@ -97,7 +98,9 @@ async function syncWithin(installation: Installation, states: NonNullable<Return
     throw new BootError("BOOT_NO_ESP", `no EFI system partition found for ${installation.root}: give --esp DIR (the mounted ESP) to say where it is`);
   }
   const keepNewer = !req.settlesRollback && pendingRollback(installation);
+  const verified = VerifiedCopies.load(installation.mossDir);
   const plan = planBootSync({
+    verified,
     ...states,
     blessed: blessedStates(installation),
     keepNewer,
@@ -111,6 +114,8 @@ async function syncWithin(installation: Installation, states: NonNullable<Return
   if (!plan.applicable) return { status: "not-applicable", reason: plan.reason };
   if (!req.dryRun) {
     applyBootPlan(plan);
+    for (const write of plan.writes) if ("file" in write.content) verified.wrote(write.dest, write.content.file);
+    verified.save();
     if (req.settlesRollback) fs.rmSync(path.join(installation.mossDir, BOOT_SYNC_PENDING_FILE), { force: true });
   }
   const summary: EnvironmentSummary = { mode: environment.mode, firmware: environment.firmware, esp: environment.esp.dir, rootWords: environment.rootWords };

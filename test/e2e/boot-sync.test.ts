@@ -179,6 +179,35 @@ describe("moss boot sync", () => {
     expect(entries(esp)).toEqual([`aerynos-${KA}-1.conf`, `aerynos-${KA}-2+3.conf`]);
   });
 
+  test("a copy seen equal to its source is not read again while neither side changes; a changed copy is written again", () => {
+    const { root, esp, run } = bootRoot();
+    run("install", files.os!, files.sdboot!, files.kernelA!);
+    const vmlinuz = path.join(esp, "EFI", "aerynos", KA, "vmlinuz");
+    const source = path.join(root, "usr", "lib", "kernel", KA, "vmlinuz");
+    const good = fs.readFileSync(vmlinuz);
+    expect(good.equals(fs.readFileSync(source))).toBe(true);
+    // The sync recorded each copy it wrote with both sides' identity.
+    const list = fs.readFileSync(path.join(root, ".moss", "boot-verified-copies"), "utf8");
+    expect(list).toContain(`${vmlinuz}\t${good.length}\t`);
+    expect(list).toContain(`${path.join(esp, "EFI", "systemd", "systemd-bootx64.efi")}\t`);
+
+    // Other bytes of the same size under the recorded time: trusted, so not compared (and not
+    // rewritten). This is the whole trust model: size and time on the ESP's side.
+    const recorded = fs.statSync(vmlinuz, { bigint: true }).mtimeNs;
+    const setTime = (ns: bigint) => spawnSync("touch", ["-m", "-d", `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, "0")}`, vmlinuz]);
+    const other = Buffer.alloc(good.length, 0x5a);
+    fs.writeFileSync(vmlinuz, other);
+    setTime(recorded);
+    expect(fs.statSync(vmlinuz, { bigint: true }).mtimeNs).toBe(recorded);
+    run("boot", "sync");
+    expect(fs.readFileSync(vmlinuz).equals(other)).toBe(true);
+
+    // Written to since (a new time): compared again, found different, replaced by the kernel.
+    setTime(recorded + 5_000_000_000n);
+    run("boot", "sync");
+    expect(fs.readFileSync(vmlinuz).equals(good)).toBe(true);
+  });
+
   test("a kernel directory loses the initrd its kernel no longer has; a state whose files differ gets a directory of its own", () => {
     const { root, esp, run } = bootRoot();
     run("install", files.os!, files.sdboot!, files.kernelA!, files.ucode!);
