@@ -8,7 +8,8 @@
  * `inspect`, `inspect --check` of every package, `extract` with the files verified on disk; then
  * publishes them as a `file://` repository and installs from it into a throwaway root, removes,
  * publishes a new release and syncs to it, lists the states and rolls back; every change of
- * state also writes the boot entries into a directory standing for the ESP (`--esp`).
+ * state also writes the boot entries into a directory standing for the ESP (`--esp`). Last, the
+ * active state's system model is exported and a second root is synced to it.
  * Everything lives in one temporary directory, removed at the end unless `--keep`.
  */
 import { spawnSync } from "node:child_process";
@@ -158,7 +159,20 @@ try {
   run(["-D", root, "--esp", esp, "boot", "sync"], { head: 1 });
   listEsp();
 
-  console.log(`\n${bold("Done.")} Triggers and the system model arrive with the next issue.`);
+  step("14. The system model: the state's model, exported, makes a second root with the same packages");
+  const model = run(["-D", root, "state", "export"], { head: 16 });
+  const modelFile = path.join(work, "system-model.kdl");
+  fs.writeFileSync(modelFile, model);
+  const second = path.join(work, "second-root");
+  const secondEsp = path.join(work, "second-esp");
+  fs.mkdirSync(second);
+  fs.mkdirSync(secondEsp);
+  run(["-D", second, "--esp", secondEsp, "-y", "sync", "-u", "--import", modelFile], { head: 6 });
+  const names = (dir: string) => run(["-D", dir, "list", "installed", "--json"], { quiet: true });
+  const packageSet = (dir: string) => (JSON.parse(names(dir)) as { name: string }[]).map((p) => p.name).sort().join(" ");
+  console.log(`same packages on both roots: ${packageSet(root) === packageSet(second)}`);
+
+  console.log(`\n${bold("Done.")}`);
 } finally {
   if (args.keep) console.log(`kept ${work}`);
   else fs.rmSync(work, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { applyEphemeral } from "../client/install.ts";
-import { availableSources, openRepositories } from "../client/repositories.ts";
+import { availableSources, neverRefreshed, openRepositories } from "../client/repositories.ts";
+import type { Session } from "../client/session.ts";
 import { applySync, hasChanges, planSync, type SyncPlan } from "../client/sync.ts";
 import path from "node:path";
 import { MossError } from "../errors.ts";
@@ -14,6 +15,22 @@ import { blitSummary, columnItem, packageRow } from "./format.ts";
 import { withSession } from "./session.ts";
 import { afterNewState } from "./boot-after.ts";
 
+
+/**
+ * planSync; a package missing from repositories that were never refreshed (a model's on a new
+ * root, say) is reported with what fills them, instead of only as missing.
+ */
+async function planSyncExplained(session: Session, refreshed: boolean): Promise<SyncPlan> {
+  try {
+    return planSync(session, await availableSources(session));
+  } catch (error) {
+    if (refreshed || !(error instanceof MossError) || error.code !== "MODEL_PACKAGE_MISSING") throw error;
+    const empty = await neverRefreshed(session);
+    if (empty.length === 0) throw error;
+    const which = empty.length === 1 ? `the repository ${empty[0]} has` : `the repositories ${empty.join(", ")} have`;
+    throw new MossError(error.code, `${error.message}: ${which} never been refreshed (\`moss sync -u\` refreshes first)`);
+  }
+}
 
 function planJson(plan: SyncPlan) {
   return {
@@ -60,7 +77,7 @@ export default mossCommand({
         }
         if (failures.length > 0) throw new MossError("REFRESH_FAILED", `refreshing ${failures.map((f) => `${f.id}: ${f.error.message}`).join("; ")}`);
       }
-      const plan = planSync(session, await availableSources(session));
+      const plan = await planSyncExplained(session, Boolean(args.update));
       if (args.to) {
         const packages = plan.final.map(packageRow);
         if (!args.json) out(`The following package(s) will be installed:\n\n${packageColumns(plan.final.map(columnItem))}\n`);

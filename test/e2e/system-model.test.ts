@@ -143,6 +143,13 @@ describe("moss state export and sync --import", () => {
     expect(fs.readFileSync(path.join(out, file), "utf8")).toBe(exported.stdout.slice(0, -1));
 
     const second = newRoot("import-dst");
+    // Without -u the model's repository is empty on a new root: the error says so, and nothing is made.
+    const unrefreshed = moss(["-D", second, "-y", "sync", "--import", path.join(out, file)]);
+    expect(unrefreshed.status).toBe(1);
+    expect(unrefreshed.stdout).toBe(
+      `Error: Package defined in system-model does not exist in any repository: name(app) (${path.join(out, file)}): the repository local has never been refreshed (\`moss sync -u\` refreshes first)\n`,
+    );
+    expect(fs.existsSync(path.join(second, "usr", ".stateID"))).toBe(false);
     const imported = moss(["-D", second, "-y", "sync", "-u", "--import", path.join(out, file)]);
     expect(imported.status).toBe(0);
     expect(installed(second)).toEqual(installed(first));

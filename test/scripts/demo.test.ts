@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { ensureBinary } from "../helpers/moss.ts";
 
-test("the demo packs, verifies, extracts, installs and syncs from a repository, rolls back, and leaves no temporary directory", () => {
+test("the demo packs, verifies, extracts, installs and syncs from a repository, rolls back, rebuilds a root from its model, and leaves no temporary directory", () => {
   ensureBinary();
   const before = new Set(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("moss-demo-")));
   const result = Bun.spawnSync([process.execPath, path.join(import.meta.dir, "../../scripts/demo.ts")], { env: { ...process.env, NO_COLOR: "1" } });
@@ -23,6 +23,9 @@ test("the demo packs, verifies, extracts, installs and syncs from a repository, 
   // (root= depends on the machine the demo runs on; the rest does not.)
   expect(stdout).toMatch(/^options (\S+ )*rw moss\.fstx=4$/m);
   expect(stdout.match(/\$DEMO\/esp\/loader\/entries\/unbranded-os-6\.18\.13-130\.desktop-1\+3\.conf\n\$DEMO\/esp\/loader\/loader\.conf\n/g)?.length).toBe(2);
+  // The exported model makes a second root with the same packages.
+  expect(stdout).toContain("packages {\n    fadre\n    hello\n");
+  expect(stdout).toContain("same packages on both roots: true\n");
   expect(stdout).not.toContain("\x1b[");
   const after = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("moss-demo-") && !before.has(f));
   expect(after).toEqual([]);
