@@ -57,12 +57,15 @@ export class VerifiedCopies {
     if (key !== undefined) this.used.add(key);
   }
 
-  /** Keep the pairs this sync used, and only those. */
+  /** Keep the pairs this sync used, and only those; a list that cannot be written only costs the next sync a comparison. */
   save(): void {
     if (this.file === undefined) return;
-    const text = [...this.used].sort().map((key) => `${key}\n`).join("");
     if (this.known.size === this.used.size && [...this.used].every((key) => this.known.has(key))) return;
-    writeFileAtomic(this.file, text);
+    try {
+      writeFileAtomic(this.file, [...this.used].sort().map((key) => `${key}\n`).join(""));
+    } catch {
+      // best effort, see above
+    }
   }
 }
 

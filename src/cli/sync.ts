@@ -15,7 +15,6 @@ import { blitSummary, columnItem, packageRow } from "./format.ts";
 import { withSession } from "./session.ts";
 import { afterNewState } from "./boot-after.ts";
 
-
 /**
  * planSync; a package missing from repositories that were never refreshed (a model's on a new
  * root, say) is reported with what fills them, instead of only as missing.
