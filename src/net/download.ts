@@ -28,9 +28,13 @@ interface Body {
   /** Where in the file the body starts: the offset asked for, or 0 when the source sent it all. */
   offset: number;
   chunks: AsyncIterable<Uint8Array>;
+  /** The server's entity tag for the file, when it sent one. */
+  etag?: string;
+  /** 304: the file is still the one `ifNoneMatch` named, and no body came. */
+  notModified?: true;
 }
 
-async function open(url: string, from: number): Promise<Body> {
+async function open(url: string, from: number, ifNoneMatch?: string): Promise<Body> {
   if (url.startsWith("file:")) {
     const file = fileURLToPath(url);
     if (!fs.existsSync(file)) throw new DownloadError("FILE_SOURCE", `${url}: no such file`);
@@ -39,6 +43,7 @@ async function open(url: string, from: number): Promise<Body> {
   const { ofetch } = await import("ofetch");
   const headers: Record<string, string> = { "user-agent": USER_AGENT };
   if (from > 0) headers.range = `bytes=${from}-`;
+  else if (ifNoneMatch !== undefined) headers["if-none-match"] = ifNoneMatch;
   let response;
   try {
     response = await ofetch.raw(url, { responseType: "stream", retry: 0, headers });
@@ -47,9 +52,15 @@ async function open(url: string, from: number): Promise<Body> {
     if (status !== undefined) throw new DownloadError("HTTP_STATUS", `GET ${url}: ${status} ${(error as { statusText?: string }).statusText ?? ""}`.trimEnd(), { cause: error });
     throw new DownloadError("NETWORK", `GET ${url}: ${networkReason(error)}`, { cause: error });
   }
-  const body = response._data ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  const empty = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  if (response.status === 304) {
+    if (headers["if-none-match"] === undefined) throw new DownloadError("HTTP_STATUS", `GET ${url}: 304 Not Modified, for a request that named no version`);
+    return { offset: 0, chunks: empty(), etag: ifNoneMatch, notModified: true };
+  }
+  const body = response._data ?? empty();
   const resumed = response.status === 206 && (response.headers.get("content-range") ?? "").startsWith(`bytes ${from}-`);
-  return { offset: resumed ? from : 0, chunks: guarded(url, body) };
+  const etag = response.headers.get("etag") ?? undefined;
+  return { offset: resumed ? from : 0, chunks: guarded(url, body), ...(etag === undefined ? {} : { etag }) };
 }
 
 async function* guarded(url: string, body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -77,6 +88,11 @@ export interface DownloadOptions {
   size?: number;
   /** Bytes as they arrive. */
   onBytes?: (count: number) => void;
+  /**
+   * The entity tag `dest` had when it came from this URL: the request asks for the file only if
+   * it changed since, and a 304 leaves `dest` as it is (`notModified`, nothing checked).
+   */
+  ifNoneMatch?: { url: string; etag: string };
 }
 
 export interface DownloadResult {
@@ -84,6 +100,10 @@ export interface DownloadResult {
   bytes: number;
   /** The source that gave the file. */
   url: string;
+  /** The server's entity tag for what `dest` now holds, when it sent one. */
+  etag?: string;
+  /** The server said `dest` is still current: nothing was downloaded or changed. */
+  notModified?: true;
 }
 
 /**
@@ -146,8 +166,12 @@ export async function downloadFile(urls: string | string[], dest: string, opts: 
     for (let attempt = 1; attempt <= ATTEMPTS_PER_SOURCE; attempt++) {
       const from = partSize(part);
       let hasher: Bun.CryptoHasher | undefined;
+      let etag: string | undefined;
       try {
-        const body = await open(url, from);
+        const known = opts.ifNoneMatch?.url === url && fs.existsSync(dest) ? opts.ifNoneMatch.etag : undefined;
+        const body = await open(url, from, known);
+        if (body.notModified) return { bytes, url, etag: body.etag!, notModified: true };
+        etag = body.etag;
         hasher = hasherOver(part, body.offset);
         bytes += await receive(part, body, hasher, opts.onBytes);
         const have = partSize(part);
@@ -174,7 +198,7 @@ export async function downloadFile(urls: string | string[], dest: string, opts: 
         break;
       }
       fs.renameSync(part, dest);
-      return { bytes, url };
+      return { bytes, url, ...(etag === undefined ? {} : { etag }) };
     }
   }
   const all = [...failures.values()];

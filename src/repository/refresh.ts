@@ -83,11 +83,13 @@ export async function refreshRepository(repoRoot: string, repository: Repository
   await refuseOutdated(repository);
   const indexUrls = await indexUrlsOf(repository);
   const indexUrl = indexUrls[0]!;
+  const indexFile = path.join(dir, INDEX_FILE);
   const publicKey = repository.publicKey === undefined ? undefined : parsePublicKey(repository.publicKey);
-  let entries: PackageEntry[] = [];
   const stamp = readStamp(dir);
+  let entries: PackageEntry[] | undefined;
   let indexSha256 = "";
-  await downloadFile(indexUrls, path.join(dir, INDEX_FILE), {
+  const download = (conditional: boolean) => downloadFile(indexUrls, indexFile, {
+    ...(conditional && stamp?.etag !== undefined ? { ifNoneMatch: stamp.etag } : {}),
     check: async (part, { url, sha256 }) => {
       if (publicKey) {
         let signature: string;
@@ -100,46 +102,78 @@ export async function refreshRepository(repoRoot: string, repository: Repository
       }
       indexSha256 = sha256;
       // The same index onto the DB built from it: nothing to read (checked after the signature).
-      if (stamp !== undefined && stamp === stampFor(dir, sha256)) return;
-      entries = readIndex(part, url);
+      if (stamp === undefined || stamp.built !== stampFor(dir, sha256)) entries = readIndex(part, url);
     },
   });
+  let got = await download(true);
+  if (got.notModified) {
+    // The server still has the index this stamp was written with; the local copy is it unless
+    // something else wrote it since, and then it is fetched whole again.
+    indexSha256 = sha256Of(indexFile);
+    if (stamp?.built.startsWith(`${indexSha256} `) !== true) got = await download(false);
+    else if (stamp.built !== stampFor(dir, indexSha256)) entries = readIndex(indexFile, got.url);
+  }
   if (repository.source.kind === "root-index") writeFileAtomic(path.join(dir, INDEX_URI_FILE), indexUrl);
-  const unchanged = stamp !== undefined && stamp === stampFor(dir, indexSha256);
+  const etag = got.etag === undefined ? undefined : { url: got.url, etag: got.etag };
   const db = MetaDb.open(path.join(dir, DB_FILE));
   let report: RefreshReport;
   try {
-    if (unchanged) return { id: repository.id, indexUrl, packages: db.ids().length, added: [], updated: [], removed: [] };
-    const before = new Map(db.all().map((p) => [p.name, p.id]));
-    db.replaceAll(entries);
-    const after = new Map(entries.map((e) => [e.meta.name, e.id]));
-    const sorted = (names: Iterable<string>) => [...names].sort();
-    report = {
-      id: repository.id,
-      indexUrl,
-      packages: entries.length,
-      added: sorted([...after.keys()].filter((name) => !before.has(name))),
-      updated: sorted([...after].filter(([name, id]) => before.has(name) && before.get(name) !== id).map(([name]) => name)),
-      removed: sorted([...before.keys()].filter((name) => !after.has(name))),
-    };
+    if (entries === undefined) {
+      report = { id: repository.id, indexUrl, packages: db.ids().length, added: [], updated: [], removed: [] };
+    } else {
+      const before = new Map(db.all().map((p) => [p.name, p.id]));
+      db.replaceAll(entries);
+      const after = new Map(entries.map((e) => [e.meta.name, e.id]));
+      const sorted = (names: Iterable<string>) => [...names].sort();
+      report = {
+        id: repository.id,
+        indexUrl,
+        packages: entries.length,
+        added: sorted([...after.keys()].filter((name) => !before.has(name))),
+        updated: sorted([...after].filter(([name, id]) => before.has(name) && before.get(name) !== id).map(([name]) => name)),
+        removed: sorted([...before.keys()].filter((name) => !after.has(name))),
+      };
+    }
   } finally {
     db.close();
   }
   // After the DB is whole: a crash before this leaves the old stamp, and the next refresh reads the index.
-  writeFileAtomic(path.join(dir, INDEX_STAMP_FILE), stampFor(dir, indexSha256)!);
+  const text = stampText(stampFor(dir, indexSha256)!, etag);
+  if (text !== stamp?.text) writeFileAtomic(path.join(dir, INDEX_STAMP_FILE), text);
   return report;
 }
 
-function readStamp(dir: string): string | undefined {
+interface Stamp {
+  text: string;
+  /** What the DB was built from: `<index sha256> <db size> <db mtime ns>`. */
+  built: string;
+  /** The server's entity tag for that index, and the URL it came from. */
+  etag?: { url: string; etag: string };
+}
+
+function readStamp(dir: string): Stamp | undefined {
+  let text: string;
   try {
-    return fs.readFileSync(path.join(dir, INDEX_STAMP_FILE), "utf8");
+    text = fs.readFileSync(path.join(dir, INDEX_STAMP_FILE), "utf8");
   } catch {
     return undefined;
   }
+  const [built = "", tagged] = text.split("\n");
+  const tab = tagged?.indexOf("\t") ?? -1;
+  return { text, built, ...(tagged && tab > 0 ? { etag: { url: tagged.slice(0, tab), etag: tagged.slice(tab + 1) } } : {}) };
+}
+
+function stampText(built: string, etag: { url: string; etag: string } | undefined): string {
+  // An entity tag is one header value: no line breaks (the server's would not be usable anyway).
+  return etag === undefined || /[\r\n]/.test(etag.url + etag.etag) ? built : `${built}\n${etag.url}\t${etag.etag}`;
 }
 
 /** The stamp for an index with this hash and the repository DB as it is now; undefined without a DB. */
 function stampFor(dir: string, sha256: string): string | undefined {
   const db = fs.statSync(path.join(dir, DB_FILE), { bigint: true, throwIfNoEntry: false });
   return db === undefined ? undefined : `${sha256} ${db.size} ${db.mtimeNs}`;
+}
+
+function sha256Of(file: string): string {
+  return new Bun.CryptoHasher("sha256").update(fs.readFileSync(file)).digest("hex");
 }

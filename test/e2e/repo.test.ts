@@ -163,10 +163,15 @@ describe("moss repo over HTTP", () => {
     const repoDir = path.join(dir, ".moss", "repo", repositoryKey(repositoryFromFields("x", { priority: 0, uri: uri() })));
     const dbFile = path.join(repoDir, "db");
     const written = fs.statSync(dbFile, { bigint: true });
+    const sent = server.bytesSent;
+    server.notModified.length = 0;
     const again = await mossAsync(["-D", dir, "repo", "update", "--json"]);
     expect(again.status).toBe(0);
     expect(JSON.parse(again.stdout).refreshed[0]).toMatchObject({ packages: names.length, added: [], updated: [], removed: [] });
-    // The same bytes came again: the DB file was not written at all.
+    // The request named the index it had (If-None-Match): 304, not a byte of it sent again,
+    // and the DB file was not written at all.
+    expect(server.notModified).toEqual(["/stone.index"]);
+    expect(server.bytesSent).toBe(sent);
     const after = fs.statSync(dbFile, { bigint: true });
     expect([after.mtimeNs, after.size]).toEqual([written.mtimeNs, written.size]);
     // Another writer empties a table behind our back: the stamp no longer matches, and the
@@ -175,8 +180,24 @@ describe("moss repo over HTTP", () => {
     db.remove([...db.ids()]);
     db.close();
     expect(repoRows(dir, { uri: uri() }).size).toBe(0);
+    server.notModified.length = 0;
     const rebuilt = await mossAsync(["-D", dir, "repo", "update"]);
+    // Still the server's index (304): the DB is rebuilt from the copy on disk.
+    expect(server.notModified).toEqual(["/stone.index"]);
     expect(rebuilt.stdout).toBe(`Refreshed test (${names.length} packages: ${names.length} new, 0 updated, 0 removed)\n  new     ${names.join(" ")}\n`);
+    expect([...repoRows(dir, { uri: uri() }).keys()].sort()).toEqual(names);
+
+    // The copy on disk rewritten by something else: the 304 does not vouch for it, so the index
+    // is fetched whole again.
+    const localIndex = path.join(repoDir, "stone.index");
+    fs.writeFileSync(localIndex, "not the index any more");
+    server.notModified.length = 0;
+    const before = server.requests.length;
+    const refetched = await mossAsync(["-D", dir, "repo", "update"]);
+    expect(refetched.status).toBe(0);
+    expect(server.notModified).toEqual(["/stone.index"]);
+    expect(server.requests.slice(before)).toEqual(["/stone.index", "/stone.index"]);
+    expect(fs.readFileSync(localIndex).equals(fs.readFileSync(path.join(published, "stone.index")))).toBe(true);
     expect([...repoRows(dir, { uri: uri() }).keys()].sort()).toEqual(names);
   });
 

@@ -21,6 +21,8 @@ export interface RepoServer {
   ranges: string[];
   /** Paths whose answers wait until this promise settles. */
   holds: Map<string, Promise<unknown>>;
+  /** Requests answered 304 because their If-None-Match named the file as it is (every answer carries an ETag). */
+  notModified: string[];
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export function serveDirectory(dir: string): RepoServer {
     replaced: new Map(),
     ranges: [],
     holds: new Map(),
+    notModified: [],
     stop: async () => {
       await server.stop(true);
     },
@@ -54,8 +57,13 @@ export function serveDirectory(dir: string): RepoServer {
       const range = /^bytes=(\d+)-$/.exec(request.headers.get("range") ?? "");
       const from = range ? Number(range[1]) : 0;
       if (from > whole.length) return new Response("bad range", { status: 416 });
+      const etag = `"${new Bun.CryptoHasher("sha256").update(whole).digest("hex").slice(0, 32)}"`;
+      if (!range && request.headers.get("if-none-match") === etag) {
+        state.notModified.push(pathname);
+        return new Response(null, { status: 304, headers: { etag } });
+      }
       const body = whole.subarray(from);
-      const headers: Record<string, string> = { "content-length": String(body.length) };
+      const headers: Record<string, string> = { "content-length": String(body.length), etag };
       if (range) {
         state.ranges.push(`${pathname} ${from}`);
         headers["content-range"] = `bytes ${from}-${whole.length - 1}/${whole.length}`;
