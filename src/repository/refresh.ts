@@ -174,6 +174,11 @@ function stampFor(dir: string, sha256: string): string | undefined {
   return db === undefined ? undefined : `${sha256} ${db.size} ${db.mtimeNs}`;
 }
 
+/** The file's SHA-256; "" when it cannot be read (it then matches no stamp). */
 function sha256Of(file: string): string {
-  return new Bun.CryptoHasher("sha256").update(fs.readFileSync(file)).digest("hex");
+  try {
+    return new Bun.CryptoHasher("sha256").update(fs.readFileSync(file)).digest("hex");
+  } catch {
+    return "";
+  }
 }
