@@ -21,7 +21,7 @@ export async function pruneCache(session: Session): Promise<CachePruneReport> {
   const { dbs, installation } = session;
   const manager = await openRepositories(session);
   const keep = new Set(dbs.state.list().flatMap((s) => s.selections.map((sel) => sel.packageId)));
-  for (const repository of manager.list().filter((r) => r.active)) {
+  for (const repository of manager.enabled()) {
     const db = MetaDb.open(manager.dbFileOf(repository), { readonly: true });
     try {
       for (const id of db.ids()) keep.add(id);

@@ -23,5 +23,5 @@ export async function availableSources(session: Session): Promise<CandidateSourc
 /** Enabled repositories that no refresh has filled yet (no index was ever downloaded): their ids. */
 export async function neverRefreshed(session: Session): Promise<string[]> {
   const manager = await openRepositories(session);
-  return manager.list().filter((r) => r.active && !fs.existsSync(path.join(manager.dirOf(r), INDEX_FILE))).map((r) => r.id);
+  return manager.enabled().filter((r) => !fs.existsSync(path.join(manager.dirOf(r), INDEX_FILE))).map((r) => r.id);
 }

@@ -13,7 +13,7 @@ import type { Session } from "./session.ts";
 
 export async function modelForState(session: Session, explicit: readonly Candidate[]): Promise<string> {
   const packages = explicit.map((c) => ({ name: c.meta.name, providers: keyOf(c.id, c.meta).providers }));
-  const enabled = session.model ? [] : (await openRepositories(session)).list().filter((r) => r.active);
+  const enabled = session.model ? [] : (await openRepositories(session)).enabled();
   return recordedModel(session.model, packages, enabled);
 }
 
@@ -35,6 +35,6 @@ export async function exportStateModel(session: Session, stateId: number): Promi
     const meta = dbs.install.get(s.packageId);
     return meta ? [`name(${meta.name})`] : [];
   });
-  const enabled = (await openRepositories(session)).list().filter((r) => r.active);
+  const enabled = (await openRepositories(session)).enabled();
   return renderGeneratedModel(enabled, names);
 }

@@ -24,7 +24,7 @@ export function indexUrlFor(manager: RepositoryManager, repository: Repository):
 }
 
 export function repositorySources(manager: RepositoryManager): CandidateSource[] {
-  return manager.list().filter((r) => r.active).map((repository) => {
+  return manager.enabled().map((repository) => {
     const base = indexUrlFor(manager, repository);
     const dbFile = manager.dbFileOf(repository);
     if (base === undefined || !fs.existsSync(dbFile)) return new CandidateSource("repository", []);

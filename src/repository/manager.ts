@@ -51,6 +51,11 @@ export class RepositoryManager {
     return [...this.repositories.values()].sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
+  /** The enabled repositories, in `list` order: what resolution, refreshes and the cache use. */
+  enabled(): Repository[] {
+    return this.list().filter((r) => r.active);
+  }
+
   dirOf(repository: Repository): string {
     return repositoryDir(this.opts.repoDir, repository);
   }
@@ -119,7 +124,7 @@ export class RepositoryManager {
    * at a time. Every repository is tried; the failures come back with the reports.
    */
   async update(id?: string): Promise<{ reports: RefreshReport[]; failures: { id: string; error: Error }[] }> {
-    const targets = id === undefined ? this.list().filter((r) => r.active) : [this.get(id)].filter((r) => r.active);
+    const targets = id === undefined ? this.enabled() : [this.get(id)].filter((r) => r.active);
     // In the order of `targets`, whichever finishes first.
     const outcomes: ({ report: RefreshReport } | { error: Error })[] = new Array(targets.length);
     await forEachLimited(targets, REFRESH_CONCURRENCY, async (repository, index) => {
