@@ -16,7 +16,7 @@ import { unpackAll, UnpackFeed } from "../store/index.ts";
 import { blitVfs, chooseStrategy, type BlitSummary } from "../transaction/blit.ts";
 import type { Vfs } from "../vfs/index.ts";
 import { SelectionTree } from "../transaction/selection-tree.ts";
-import { describeFailure, runTriggers, vfsPaths } from "../triggers/run.ts";
+import { runTriggers, vfsPaths } from "../triggers/run.ts";
 import { faultPoint } from "../transaction/faults.ts";
 import { profileMark } from "../transaction/profile.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
@@ -162,8 +162,7 @@ export async function applyEphemeral(
   const triggerWarnings: string[] = [];
   const warn = (message: string) => triggerWarnings.push(message);
   for (const scope of ["tx", "sys"] as const) {
-    const report = await runTriggers({ scope, treeRoot: target, root: target, isolationDir: installation.isolationDir, onHost: false }, () => vfsPaths(vfs), warn);
-    for (const failure of report.failures) warn(describeFailure(failure));
+    await runTriggers({ scope, treeRoot: target, root: target, isolationDir: installation.isolationDir, onHost: false }, () => vfsPaths(vfs), warn);
   }
   return { blit: summary, triggerWarnings };
 }

@@ -22,7 +22,7 @@ import { blitVfs, chooseStrategy, type BlitSummary } from "./blit.ts";
 import { withSignalsHeld } from "./critical.ts";
 import { faultPoint, pausePoint } from "./faults.ts";
 import { profileMark } from "./profile.ts";
-import { describeFailure, runTriggers, vfsPaths } from "../triggers/run.ts";
+import { runTriggers, vfsPaths } from "../triggers/run.ts";
 import { RECORDED_MODEL_FILE } from "../model/system-model.ts";
 import { clearJournal, fsyncDirectory, writeJournal } from "./journal.ts";
 import { emptyDirectory, moveToTrash } from "./trash.ts";
@@ -93,8 +93,7 @@ export async function applyNewState(
   // made durable and goes live: one that cannot be started fails here, leaving the old state.
   const triggerWarnings: string[] = [];
   const warn = (message: string) => triggerWarnings.push(message);
-  const txReport = await runTriggers({ scope: "tx", treeRoot: stagingDir, root, isolationDir: installation.isolationDir, onHost: false }, () => vfsPaths(vfs), warn);
-  for (const failure of txReport.failures) warn(describeFailure(failure));
+  await runTriggers({ scope: "tx", treeRoot: stagingDir, root, isolationDir: installation.isolationDir, onHost: false }, () => vfsPaths(vfs), warn);
   profileMark("transaction triggers");
   faultPoint("triggers-done");
 
@@ -150,8 +149,7 @@ export async function applyNewState(
 export async function runSystemTriggers(installation: Installation, paths: () => Iterable<string>, warn: (message: string) => void): Promise<void> {
   try {
     const onHost = fs.realpathSync(installation.root) === "/";
-    const report = await runTriggers({ scope: "sys", treeRoot: installation.root, root: installation.root, isolationDir: installation.isolationDir, onHost }, paths, warn);
-    for (const failure of report.failures) warn(describeFailure(failure));
+    await runTriggers({ scope: "sys", treeRoot: installation.root, root: installation.root, isolationDir: installation.isolationDir, onHost }, paths, warn);
   } catch (error) {
     warn(`system triggers: ${(error as Error).message}`);
   }

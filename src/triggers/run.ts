@@ -38,11 +38,16 @@ export interface TriggerReport {
   failures: HandlerFailure[];
 }
 
-/** Loads the scope's triggers from the tree, matches them against the tree's paths and runs them. */
+/**
+ * Loads the scope's triggers from the tree, matches them against the tree's paths and runs them;
+ * `warn` hears about every trigger file skipped and every handler that failed (with its output).
+ */
 export async function runTriggers(target: TriggerTarget, paths: () => Iterable<string>, warn: (message: string) => void): Promise<TriggerReport> {
   const triggers = await loadTriggers(target.treeRoot, target.scope, warn);
   if (triggers.length === 0) return { triggers: [], handlers: 0, failures: [] };
-  return executeTriggers(planTriggers(triggers, paths()), target);
+  const report = executeTriggers(planTriggers(triggers, paths()), target);
+  for (const failure of report.failures) warn(describeFailure(failure));
+  return report;
 }
 
 /** Every path of a VFS, absolute, with `/` first: what patterns are matched against. */
@@ -118,7 +123,7 @@ function deletePaths(handler: Extract<Handler, { kind: "delete" }>, treeRoot: st
 }
 
 /** Warning text for a handler that failed: the command, how it ended, and what it printed. */
-export function describeFailure(failure: HandlerFailure): string {
+function describeFailure(failure: HandlerFailure): string {
   const how = failure.signal ? `was killed by ${failure.signal}` : `exited with status ${failure.status}`;
   const output = failure.output.trimEnd();
   return `trigger ${failure.trigger}: ${failure.command} ${how}${output ? `:\n${output.split("\n").map((line) => `  ${line}`).join("\n")}` : ""}`;
