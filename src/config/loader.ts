@@ -29,13 +29,18 @@ export function savedConfigPath(root: string, domain: string, name: string): str
 export function configFiles(root: string, domain: string): ConfigFile[] {
   const files: ConfigFile[] = [];
   for (const dir of Object.values(configDirs(root))) {
-    files.push(...pick(dir, (name) => name === `${domain}.yaml` || name === `${domain}.kdl`));
-    files.push(...pick(path.join(dir, `${domain}.d`), () => true));
+    const dropIn = path.join(dir, `${domain}.d`);
+    files.push(...pickConfigFiles(dir, (name) => (name === `${domain}.yaml` || name === `${domain}.kdl`) && isFile(path.join(dir, name))));
+    files.push(...pickConfigFiles(dropIn, (name) => isFile(path.join(dropIn, name))));
   }
   return files;
 }
 
-function pick(dir: string, wanted: (name: string) => boolean): ConfigFile[] {
+/**
+ * The `.yaml` and `.kdl` files of `dir` whose names `wanted` accepts, sorted by path; of `x.yaml`
+ * and `x.kdl` only `x.kdl`. A directory that cannot be read has none.
+ */
+export function pickConfigFiles(dir: string, wanted: (name: string) => boolean): ConfigFile[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir).filter(wanted);
@@ -49,9 +54,7 @@ function pick(dir: string, wanted: (name: string) => boolean): ConfigFile[] {
     if (ext !== ".yaml" && ext !== ".kdl") continue;
     const stem = name.slice(0, -ext.length);
     const format: ConfigFormat = ext === ".kdl" ? "kdl" : "yaml";
-    const file = path.join(dir, name);
-    if (!isFile(file)) continue;
-    if (format === "kdl" || !byStem.has(stem)) byStem.set(stem, { path: file, format });
+    if (format === "kdl" || !byStem.has(stem)) byStem.set(stem, { path: path.join(dir, name), format });
   }
   return [...byStem.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -20,6 +20,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { pickConfigFiles, type ConfigFile } from "../config/loader.ts";
 import { MossError } from "../errors.ts";
 
 export type TriggerScope = "tx" | "sys";
@@ -51,37 +52,23 @@ export class TriggerError extends MossError {
 /** Where a tree keeps its trigger files. */
 export const TRIGGERS_DIR = path.join("usr", "share", "moss", "triggers");
 
-/** The trigger files of one scope, in the order they apply. */
-export function triggerFiles(treeRoot: string, scope: TriggerScope): string[] {
+/**
+ * The trigger files of one scope, in the order they apply. Unlike a configuration domain's, a
+ * name that is not a readable file is not passed over: loading it says why it was skipped.
+ */
+export function triggerFiles(treeRoot: string, scope: TriggerScope): ConfigFile[] {
   const dir = path.join(treeRoot, TRIGGERS_DIR);
-  return [...pick(dir, (name) => name === `${scope}.yaml` || name === `${scope}.kdl`), ...pick(path.join(dir, `${scope}.d`), () => true)];
-}
-
-function pick(dir: string, wanted: (name: string) => boolean): string[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir).filter(wanted).sort();
-  } catch {
-    return [];
-  }
-  const byStem = new Map<string, string>();
-  for (const name of names) {
-    const ext = path.extname(name);
-    if (ext !== ".yaml" && ext !== ".kdl") continue;
-    const stem = name.slice(0, -ext.length);
-    if (ext === ".kdl" || !byStem.has(stem)) byStem.set(stem, path.join(dir, name));
-  }
-  return [...byStem.values()].sort();
+  return [...pickConfigFiles(dir, (name) => name === `${scope}.yaml` || name === `${scope}.kdl`), ...pickConfigFiles(path.join(dir, `${scope}.d`), () => true)];
 }
 
 /** Every trigger of a scope in a tree; `warn` hears about files that are skipped. */
 export async function loadTriggers(treeRoot: string, scope: TriggerScope, warn: (message: string) => void): Promise<Trigger[]> {
   const triggers: Trigger[] = [];
-  for (const file of triggerFiles(treeRoot, scope)) {
+  for (const { path: file, format } of triggerFiles(treeRoot, scope)) {
     let trigger: Trigger;
     try {
       const text = fs.readFileSync(file, "utf8");
-      trigger = file.endsWith(".kdl") ? await fromKdl(text, file) : fromYaml(text, file);
+      trigger = format === "kdl" ? await fromKdl(text, file) : fromYaml(text, file);
     } catch (error) {
       warn(`skipping trigger file ${file}: ${(error as Error).message.split("\n")[0]}`);
       continue;
