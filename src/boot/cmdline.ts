@@ -7,7 +7,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { listNames } from "./tolerant-fs.ts";
+import { listNames, readTextIfAny } from "./tolerant-fs.ts";
 
 /** A snippet's words: lines trimmed, comment and empty lines dropped, joined by spaces. */
 export function parseSnippet(text: string): string {
@@ -18,13 +18,9 @@ export function parseSnippet(text: string): string {
     .join(" ");
 }
 
+/** A directory or an unreadable file in cmdline.d contributes nothing (as in Rust). */
 function readSnippet(file: string): string {
-  try {
-    return parseSnippet(fs.readFileSync(file, "utf8"));
-  } catch {
-    // A directory or an unreadable file in cmdline.d contributes nothing (as in Rust).
-    return "";
-  }
+  return parseSnippet(readTextIfAny(file) ?? "");
 }
 
 function snippetNames(dir: string): string[] {

@@ -117,7 +117,10 @@ export function discoverBoot(opts: DiscoverOptions): BootEnvironment {
   try {
     env.esp = placed(esp, path.join(opts.root, "efi"), "vfat", "ESP");
     if (xbootldrOverride) env.xbootldr = declared(xbootldrOverride, "--xbootldr");
-    else if (xbootldr) env.xbootldr = placed(xbootldr, path.join(opts.root, "boot"), probeDevice(xbootldr.device.node).kind === "fat" ? "vfat" : probeDevice(xbootldr.device.node).kind, "XBOOTLDR");
+    else if (xbootldr) {
+      const { kind } = probeDevice(xbootldr.device.node);
+      env.xbootldr = placed(xbootldr, path.join(opts.root, "boot"), kind === "fat" ? "vfat" : kind, "XBOOTLDR");
+    }
   } catch (error) {
     release();
     throw error;

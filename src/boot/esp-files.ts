@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fsyncPath } from "../linux/index.ts";
+import { readTextIfAny } from "./tolerant-fs.ts";
 
 export const TEMP_SUFFIX = "..TmpWrite";
 const COMPARE_CHUNK = 1 << 20;
@@ -69,11 +70,7 @@ export function holdsFile(dest: string, source: string): boolean {
 }
 
 export function holdsText(dest: string, text: string): boolean {
-  try {
-    return fs.readFileSync(dest, "utf8") === text;
-  } catch {
-    return false;
-  }
+  return readTextIfAny(dest) === text;
 }
 
 /** Write `dest` from a file or a text through its temporary name; directories are made as needed. */

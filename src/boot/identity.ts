@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { readTextIfAny } from "./tolerant-fs.ts";
 
 export interface OsIdentity {
   id: string;
@@ -59,12 +60,8 @@ export function parseOsRelease(text: string): Map<string, string> {
 }
 
 function fromOsRelease(file: string): OsIdentity | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
+  const text = readTextIfAny(file);
+  if (text === undefined) return undefined;
   const fields = parseOsRelease(text);
   const id = fields.get("ID");
   const name = fields.get("NAME");

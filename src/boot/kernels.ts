@@ -63,7 +63,8 @@ export function resolveInTree(treeRoot: string, file: string): string | undefine
   return undefined;
 }
 
-function regularIn(treeRoot: string, file: string): string | undefined {
+/** `file` resolved inside the tree (resolveInTree), when it is a regular file there. */
+export function regularIn(treeRoot: string, file: string): string | undefined {
   const real = resolveInTree(treeRoot, file);
   try {
     return real && fs.statSync(real).isFile() ? real : undefined;

@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { readTextIfAny } from "./tolerant-fs.ts";
 
 export interface Mount {
   /** As written: a device path, or a name such as `tmpfs`. */
@@ -41,13 +42,8 @@ export class MountTable {
   constructor(readonly mounts: readonly Mount[]) {}
 
   static read(procDir: string): MountTable {
-    let text = "";
-    try {
-      text = fs.readFileSync(path.join(procDir, "self", "mounts"), "utf8");
-    } catch {
-      // No /proc (a bare chroot): nothing is known to be mounted.
-    }
-    return new MountTable(parseMounts(text));
+    // No /proc (a bare chroot): nothing is known to be mounted.
+    return new MountTable(parseMounts(readTextIfAny(path.join(procDir, "self", "mounts")) ?? ""));
   }
 
   /** The mount at exactly this path; the last one wins, as it hides those before it. */

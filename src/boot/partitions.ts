@@ -31,27 +31,27 @@ export function rootDisks(root: RootDevice | undefined, devices: BlockDevices): 
   return [...disks.values()];
 }
 
-/** The partitions of `disk` of a GPT type, by number, each with its device. */
-function typedPartitions(disk: BlockDevice, devices: BlockDevices, typeGuid: string): { partition: GptPartition; device: BlockDevice }[] {
+/** The GPT partitions of `disk` that have a device, by number, each with it. */
+function partitionsWithDevices(disk: BlockDevice, devices: BlockDevices): { partition: GptPartition; device: BlockDevice }[] {
   const gpt = readGpt(disk.node, devices.logicalBlockSize(disk));
   if (!gpt) return [];
   const byNumber = new Map(devices.partitions(disk).map((device) => [devices.partitionNumber(device)!, device]));
-  return gpt.partitions
-    .filter((p) => p.typeGuid === typeGuid)
-    .flatMap((partition) => {
-      const device = byNumber.get(partition.number);
-      return device ? [{ partition, device }] : [];
-    });
+  return gpt.partitions.flatMap((partition) => {
+    const device = byNumber.get(partition.number);
+    return device ? [{ partition, device }] : [];
+  });
+}
+
+/** The partitions of `disk` of a GPT type, by number, each with its device. */
+function typedPartitions(disk: BlockDevice, devices: BlockDevices, typeGuid: string): { partition: GptPartition; device: BlockDevice }[] {
+  return partitionsWithDevices(disk, devices).filter((p) => p.partition.typeGuid === typeGuid);
 }
 
 /** The partition with this GPT unique GUID on one of `disks`. */
 function partitionWithGuid(disks: BlockDevice[], devices: BlockDevices, guid: string): FoundPartition | undefined {
   for (const disk of disks) {
-    const gpt = readGpt(disk.node, devices.logicalBlockSize(disk));
-    const partition = gpt?.partitions.find((p) => p.uniqueGuid === guid);
-    if (!partition) continue;
-    const device = devices.partitions(disk).find((d) => devices.partitionNumber(d) === partition.number);
-    if (device) return { device, partUuid: guid, via: "loader-variable" };
+    const found = partitionsWithDevices(disk, devices).find((p) => p.partition.uniqueGuid === guid);
+    if (found) return { device: found.device, partUuid: guid, via: "loader-variable" };
   }
   return undefined;
 }

@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { resolveInTree } from "./kernels.ts";
+import { regularIn } from "./kernels.ts";
 import { listNames } from "./tolerant-fs.ts";
 
 export const SYSTEMD_BOOT_FILE = "systemd-bootx64.efi";
@@ -16,12 +16,8 @@ const MARKER_END = Buffer.from(" ####", "latin1");
 export function findSystemdBoot(treeRoot: string): string | undefined {
   const usr = path.join(treeRoot, "usr");
   for (const lib of listNames(usr).filter((name) => name.startsWith("lib"))) {
-    const real = resolveInTree(treeRoot, path.join(usr, lib, "systemd", "boot", "efi", SYSTEMD_BOOT_FILE));
-    try {
-      if (real && fs.statSync(real).isFile()) return real;
-    } catch {
-      // not there
-    }
+    const real = regularIn(treeRoot, path.join(usr, lib, "systemd", "boot", "efi", SYSTEMD_BOOT_FILE));
+    if (real) return real;
   }
   return undefined;
 }

@@ -11,6 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../installation/index.ts";
 import { holdsFile } from "./esp-files.ts";
+import { readTextIfAny } from "./tolerant-fs.ts";
 
 export const VERIFIED_COPIES_FILE = "boot-verified-copies";
 
@@ -25,13 +26,7 @@ export class VerifiedCopies {
   /** The list kept in `mossDir`; an unreadable one is empty. */
   static load(mossDir: string): VerifiedCopies {
     const file = path.join(mossDir, VERIFIED_COPIES_FILE);
-    let text = "";
-    try {
-      text = fs.readFileSync(file, "utf8");
-    } catch {
-      // none yet
-    }
-    return new VerifiedCopies(file, text.split("\n").filter(Boolean));
+    return new VerifiedCopies(file, (readTextIfAny(file) ?? "").split("\n").filter(Boolean));
   }
 
   /** A list that remembers nothing (plans made without a root's state, e.g. in tests). */

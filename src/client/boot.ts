@@ -16,7 +16,7 @@ import { readEfiString } from "../boot/efivars.ts";
 import { entryFileName, parseEntryFileName } from "../boot/entries.ts";
 import { resolveCase } from "../boot/esp-files.ts";
 import { defaultOf } from "../boot/loader-conf.ts";
-import { listNames } from "../boot/tolerant-fs.ts";
+import { listNames, readTextIfAny } from "../boot/tolerant-fs.ts";
 import { fsyncPath } from "../linux/index.ts";
 import { hostPaths } from "../boot/host-paths.ts";
 import { findKernels } from "../boot/kernels.ts";
@@ -124,11 +124,7 @@ async function syncWithin(installation: Installation, states: NonNullable<Return
 }
 
 function runningKernel(procDir: string): string | undefined {
-  try {
-    return fs.readFileSync(path.join(procDir, "sys", "kernel", "osrelease"), "utf8").trim();
-  } catch {
-    return undefined;
-  }
+  return readTextIfAny(path.join(procDir, "sys", "kernel", "osrelease"))?.trim();
 }
 
 export interface BootStatus {
@@ -179,13 +175,9 @@ function statusWithin(installation: Installation, environment: BootEnvironment):
       status.entries.push({ file: path.join(dir, name), ...(state ? { stateId: Number(state[1]) } : {}), ...(parsed.counter ? { counter: parsed.counter } : {}) });
     }
   }
-  if (environment.esp) {
-    try {
-      status.loaderDefault = defaultOf(fs.readFileSync(resolveCase(environment.esp.dir, "loader/loader.conf"), "utf8"));
-    } catch {
-      // no loader.conf yet
-    }
-  }
+  // No loader.conf yet: no default.
+  const loaderConf = environment.esp ? readTextIfAny(resolveCase(environment.esp.dir, "loader/loader.conf")) : undefined;
+  if (loaderConf !== undefined) status.loaderDefault = defaultOf(loaderConf);
   return status;
 }
 
@@ -235,11 +227,7 @@ export async function blessBoot(installation: Installation, dbs: Databases, req:
 export const BLESSED_FILE = "boot-blessed";
 
 export function blessedStates(installation: Installation): Set<number> {
-  try {
-    return new Set(fs.readFileSync(path.join(installation.mossDir, BLESSED_FILE), "utf8").split(/\s+/).filter(Boolean).map(Number));
-  } catch {
-    return new Set();
-  }
+  return new Set((readTextIfAny(path.join(installation.mossDir, BLESSED_FILE)) ?? "").split(/\s+/).filter(Boolean).map(Number));
 }
 
 function recordBlessed(installation: Installation, stateId: number): void {
