@@ -108,10 +108,10 @@ const activate = mossCommand({
         const paths = () => vfsPaths(buildVfs(session.dbs.layout.entries(state.selections.map((s) => s.packageId)), { conflicts: "report" }));
         await runSystemTriggers(session.installation, paths, (message) => err(`Warning: ${message}`));
       }
-      const offline = args["skip-boot"] || initramfs;
-      // A live activation syncs at once: the states after this one lose their entries (spec §4.4).
-      if (!offline) await syncBootAfter(session, globals, { settlesRollback: true });
-      if (offline) {
+      if (!args["skip-boot"] && !initramfs) {
+        // A live activation syncs at once: the states after this one lose their entries (spec §4.4).
+        await syncBootAfter(session, globals, { settlesRollback: true });
+      } else {
         // The activation is done and stays done: not recording the pending sync is only a warning.
         try {
           markBootSyncPending(session.installation.mossDir, result.activated);

@@ -155,7 +155,7 @@ export async function recordedModel(model: SystemModel | undefined, explicit: re
   const { parse, format } = await import("@bgotink/kdl");
   const doc = parse(model.text);
   const provided = new Set(explicit.flatMap((p) => p.providers));
-  let packages = doc.findNodeByName("packages");
+  const packages = doc.findNodeByName("packages");
   const kept: string[] = [];
   for (const node of [...(packages?.children?.nodes ?? [])]) {
     const provider = modelProvider(node.getName());
@@ -173,7 +173,6 @@ export async function recordedModel(model: SystemModel | undefined, explicit: re
     }
   }
   if (!packages && added.length === 0) doc.appendNode(parse(`${doc.nodes.length > 0 ? "\n" : ""}packages {\n}\n`));
-  packages = doc.findNodeByName("packages");
   const text = format(doc);
   return text.endsWith("\n") ? text : `${text}\n`;
 }
