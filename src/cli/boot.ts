@@ -1,14 +1,13 @@
 /** `moss boot status|sync|bless` (spec §4.16, boot-management §4.8 "Ours"). */
 import { blessBoot, bootStatus, syncBoot, type BootStatus, type BootSyncOutcome } from "../client/boot.ts";
 import { MossError } from "../errors.ts";
-import { err, json, out } from "../ui/output.ts";
+import { json, out, warn } from "../ui/output.ts";
 import type { GlobalOptions } from "./argv.ts";
 import { mossCommand } from "./command.ts";
 import { withSession } from "./session.ts";
-import { droppedForSpaceWarning } from "./boot-after.ts";
+import { warnDroppedForSpace } from "./boot-after.ts";
 
 const jsonArg = { json: { type: "boolean", description: "Print JSON" } } as const;
-const warn = (message: string) => err(`Warning: ${message}`);
 
 function statusLines(status: BootStatus): string {
   const lines: string[] = [];
@@ -59,7 +58,7 @@ function printOutcome(outcome: BootSyncOutcome, verbose: boolean): void {
     return;
   }
   const { plan } = outcome;
-  if (plan.droppedForSpace.length > 0) err(droppedForSpaceWarning(plan.droppedForSpace));
+  if (plan.droppedForSpace.length > 0) warnDroppedForSpace(plan.droppedForSpace);
   if (outcome.dryRun || verbose) {
     for (const removal of plan.removals) out(`${outcome.dryRun ? "would remove" : "removed"} ${removal.target}`);
     for (const write of plan.writes) out(`${outcome.dryRun ? "would write" : "wrote"} ${write.dest}`);

@@ -2,7 +2,7 @@ import { applyEphemeral, applyInstall, planInstall, type InstallPlan } from "../
 import type { Session } from "../client/session.ts";
 import { packageColumns } from "../ui/columns.ts";
 import { confirmOrCancel } from "../ui/confirm.ts";
-import { err, json, out } from "../ui/output.ts";
+import { json, out, warn } from "../ui/output.ts";
 import { createProgress } from "../ui/progress.ts";
 import { mossCommand } from "./command.ts";
 import { cacheHooks } from "./cache-hooks.ts";
@@ -59,7 +59,7 @@ async function installTo(session: Session, plan: InstallPlan, dir: string, opts:
   const hooks = cacheHooks(plan.resolved, opts.json);
   const { blit, triggerWarnings } = await applyEphemeral(session, plan, dir, { ...hooks, onBlitProgress: progress?.update }).finally(hooks.finish);
   progress?.done();
-  for (const warning of triggerWarnings) err(`Warning: ${warning}`);
+  for (const warning of triggerWarnings) warn(warning);
   if (opts.json) return json({ to: dir, installed: packages, blit });
   out(`\n${blitSummary(blit.entries, blit.seconds)}`);
 }

@@ -8,7 +8,7 @@ import { activateState } from "../transaction/activate.ts";
 import { inInitramfs, markBootSyncPending } from "../client/boot-sync-pending.ts";
 import { createProgress } from "../ui/progress.ts";
 import { confirmOrCancel } from "../ui/confirm.ts";
-import { bold, err, green, json, out, outRaw, red } from "../ui/output.ts";
+import { bold, green, json, out, outRaw, red, warn } from "../ui/output.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -106,7 +106,7 @@ const activate = mossCommand({
         ]);
         const state = requireState(session, result.activated);
         const paths = () => vfsPaths(buildVfs(session.dbs.layout.entries(state.selections.map((s) => s.packageId)), { conflicts: "report" }));
-        await runSystemTriggers(session.installation, paths, (message) => err(`Warning: ${message}`));
+        await runSystemTriggers(session.installation, paths, warn);
       }
       if (!args["skip-boot"] && !initramfs) {
         // A live activation syncs at once: the states after this one lose their entries (spec §4.4).
@@ -116,7 +116,7 @@ const activate = mossCommand({
         try {
           markBootSyncPending(session.installation.mossDir, result.activated);
         } catch (error) {
-          err(`Warning: cannot record that the boot entries need a sync: ${(error as Error).message}`);
+          warn(`cannot record that the boot entries need a sync: ${(error as Error).message}`);
         }
       }
       if (args.json) return json(result);
@@ -142,7 +142,7 @@ async function removeWithConfirmation(session: Session, globals: GlobalOptions, 
   await syncBootAfter(session, globals, { settlesRollback: false });
   // The trees went to the trash at once; deleting them is the slow part, so it shows progress.
   const progress = asJson ? undefined : createProgress("Deleting archived states");
-  emptyTrash(session.installation.rootsDir, (message) => err(`Warning: ${message}`), progress?.update);
+  emptyTrash(session.installation.rootsDir, warn, progress?.update);
   progress?.done();
   if (asJson) json({ ...report, estimatedBytes: estimate.bytes });
 }

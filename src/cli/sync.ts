@@ -7,7 +7,7 @@ import { MossError } from "../errors.ts";
 import { readSystemModel } from "../model/system-model.ts";
 import { packageColumns } from "../ui/columns.ts";
 import { confirmOrCancel } from "../ui/confirm.ts";
-import { err, json, out } from "../ui/output.ts";
+import { json, out, warn } from "../ui/output.ts";
 import { createProgress } from "../ui/progress.ts";
 import { mossCommand } from "./command.ts";
 import { cacheHooks } from "./cache-hooks.ts";
@@ -84,7 +84,7 @@ export default mossCommand({
         await confirmOrCancel("Do you wish to continue?", { yes: globals.yes });
         const hooks = cacheHooks(plan.final, Boolean(args.json));
         const { blit, triggerWarnings } = await applyEphemeral(session, { resolved: plan.final, installed: plan.installed }, args.to, hooks).finally(hooks.finish);
-        for (const warning of triggerWarnings) err(`Warning: ${warning}`);
+        for (const warning of triggerWarnings) warn(warning);
         return args.json ? json({ to: args.to, installed: packages, blit }) : out(`\n${blitSummary(blit.entries, blit.seconds)}`);
       }
       if (!hasChanges(plan)) {

@@ -5,13 +5,13 @@ import { repositorySources } from "../registry/repositories.ts";
 import { INDEX_FILE } from "../repository/refresh.ts";
 import type { CandidateSource } from "../registry/candidates.ts";
 import { RepositoryManager } from "../repository/manager.ts";
-import { err } from "../ui/output.ts";
+import { warn } from "../ui/output.ts";
 import type { Session } from "./session.ts";
 
 export async function openRepositories(session: Session): Promise<RepositoryManager> {
   const { installation } = session;
   return RepositoryManager.open({
-    root: installation.root, repoDir: installation.repoDir, warn: (m) => err(`Warning: ${m}`), create: installation.mutable,
+    root: installation.root, repoDir: installation.repoDir, warn, create: installation.mutable,
     ...(session.model ? { modelRepositories: session.model.repositories } : {}),
   });
 }

@@ -11,7 +11,7 @@ import { cleanLeftovers } from "../store/index.ts";
 import { journalPath } from "../transaction/journal.ts";
 import { recover } from "../transaction/recovery.ts";
 import { emptyTrash } from "../transaction/trash.ts";
-import { err, out } from "../ui/output.ts";
+import { err, out, warn } from "../ui/output.ts";
 import { readSystemModel, SYSTEM_MODEL_FILE, type SystemModel } from "../model/system-model.ts";
 
 export interface SessionOptions {
@@ -55,7 +55,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     dbs,
     model,
     close() {
-      if (write) emptyTrash(installation.rootsDir, (message) => err(`Warning: ${message}`));
+      if (write) emptyTrash(installation.rootsDir, warn);
       dbs.close();
       if (write) installation.unlock();
     },

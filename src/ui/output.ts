@@ -35,6 +35,11 @@ export function err(text = ""): void {
   writeAll(2, text + "\n");
 }
 
+/** `Warning: <message>` on stderr: something the user must know, that does not stop the command. */
+export function warn(message: string): void {
+  err(`Warning: ${message}`);
+}
+
 export function json(value: unknown): void {
   out(JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? v.toString() : v), 2));
 }
