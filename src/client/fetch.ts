@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { forEachLimited } from "../concurrency.ts";
 import { MossError } from "../errors.ts";
 import { sha256File } from "../hash/sha256.ts";
@@ -62,6 +63,13 @@ async function fetchOne(cacheDir: string, candidate: Candidate, hooks: FetchHook
     }
   }
   fs.mkdirSync(path.dirname(dest), { recursive: true });
+  if (linkLocalSource(candidate, dest)) {
+    candidate.path = dest;
+    // Counted as received, so that a total over several repositories still adds up.
+    hooks.onFetchBytes?.(candidate, fs.statSync(dest).size);
+    hooks.onFetched?.(candidate, { cached: false, bytes: 0 });
+    return;
+  }
   hooks.onFetchStart?.(candidate);
   const { bytes } = await downloadFile(candidate.urls ?? [meta.uri!], dest, {
     size: meta.downloadSize,
@@ -71,6 +79,39 @@ async function fetchOne(cacheDir: string, candidate: Candidate, hooks: FetchHook
   candidate.path = dest;
   collectBufferGarbage(bytes);
   hooks.onFetched?.(candidate, { cached: false, bytes });
+}
+
+/**
+ * A `file://` package on the cache's file system is checked where it lies and hard-linked into
+ * the cache instead of copied (Rust copies): the same bytes under the cache's name, without
+ * reading them through a stream, writing them again and having the syncfs before the swap write
+ * them to disk a second time (28 MB for the 10% update of the 65,000-file bench). A link in the
+ * cache shares its inode with the repository's file; a file rewritten in place later fails the
+ * hash check of its next use and is fetched again, as a damaged download would be. False when
+ * the source is not a local file or cannot be linked (another file system): it is copied then.
+ */
+function linkLocalSource(candidate: Candidate, dest: string): boolean {
+  const url = (candidate.urls ?? [candidate.meta.uri!])[0]!;
+  if (!url.startsWith("file:")) return false;
+  let source: string;
+  try {
+    source = fileURLToPath(url);
+    verify(candidate, source);
+  } catch {
+    // missing or not this package: the copy path reports it, and tries the mirrors
+    return false;
+  }
+  // A link under a temporary name, renamed over dest: never a half-made cache entry.
+  const part = `${dest}.${process.pid}.link`;
+  try {
+    fs.rmSync(part, { force: true });
+    fs.linkSync(source, part);
+    fs.renameSync(part, dest);
+    return true;
+  } catch {
+    fs.rmSync(part, { force: true });
+    return false;
+  }
 }
 
 /**

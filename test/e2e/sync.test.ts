@@ -213,3 +213,72 @@ describe("packages installed from local files", () => {
     expect(plan.remove).toEqual([]);
   });
 });
+
+describe("packages from a file:// repository", () => {
+  /** Every file of the root's download cache. */
+  const cached = (dir: string) => {
+    const found: string[] = [];
+    const walk = (at: string) => {
+      for (const entry of fs.readdirSync(at, { withFileTypes: true })) {
+        if (entry.isDirectory()) walk(path.join(at, entry.name));
+        else found.push(path.join(at, entry.name));
+      }
+    };
+    walk(path.join(dir, ".moss", "cache", "downloads"));
+    return found;
+  };
+
+  async function installFrom(repo: string, dir: string) {
+    const stone = await tinyStone(repo, { name: "local-tool", files: { "bin/local-tool": "local tool\n" } });
+    expect(moss(["index", repo]).status).toBe(0);
+    expect(moss(["-D", dir, "repo", "add", "files", `file://${repo}/stone.index`]).status).toBe(0);
+    const installed = moss(["-D", dir, "-y", "install", "local-tool"]);
+    expect(installed.status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "usr", "bin", "local-tool"), "utf8")).toBe("local tool\n");
+    const [download] = cached(dir);
+    expect(download).toBeDefined();
+    expect(fs.readFileSync(download!)).toEqual(fs.readFileSync(stone));
+    return { stone, download: download! };
+  }
+
+  test("are hard-linked into the download cache on the same file system, not copied", async () => {
+    const dir = path.join(work, "file-linked-root");
+    const repo = path.join(work, "file-linked-repo");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(repo, { recursive: true });
+    const { stone, download } = await installFrom(repo, dir);
+    expect(fs.statSync(download).ino).toBe(fs.statSync(stone).ino);
+    expect(fs.readdirSync(path.dirname(download))).toEqual([path.basename(download)]);
+  });
+
+  test("are copied from another file system", async () => {
+    const dir = path.join(work, "file-copied-root");
+    const repo = fs.mkdtempSync("/dev/shm/moss-file-repo-");
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      if (fs.statSync(repo).dev === fs.statSync(dir).dev) return; // no second file system here
+      const { stone, download } = await installFrom(repo, dir);
+      expect(fs.statSync(download).ino).not.toBe(fs.statSync(stone).ino);
+    } finally {
+      fs.rmSync(repo, { recursive: true, force: true });
+    }
+  });
+
+  test("whose bytes differ from the index fail with the hash mismatch and leave nothing in the cache", async () => {
+    const dir = path.join(work, "file-bad-root");
+    const repo = path.join(work, "file-bad-repo");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(repo, { recursive: true });
+    const stone = await tinyStone(repo, { name: "local-bad", files: { "bin/local-bad": "good\n" } });
+    expect(moss(["index", repo]).status).toBe(0);
+    const bytes = fs.readFileSync(stone);
+    bytes[bytes.length - 1] ^= 0xff;
+    fs.writeFileSync(stone, bytes);
+    expect(moss(["-D", dir, "repo", "add", "files", `file://${repo}/stone.index`]).status).toBe(0);
+    const failed = moss(["-D", dir, "-y", "install", "local-bad"]);
+    expect(failed.status).not.toBe(0);
+    expect(failed.stdout).toContain("Error: Binary stone hash mismatch for local-bad");
+    expect(cached(dir)).toEqual([]);
+    expect(fs.existsSync(path.join(dir, "usr", "bin", "local-bad"))).toBe(false);
+  });
+});
