@@ -272,7 +272,7 @@ describe("packages from a file:// repository", () => {
     const stone = await tinyStone(repo, { name: "local-bad", files: { "bin/local-bad": "good\n" } });
     expect(moss(["index", repo]).status).toBe(0);
     const bytes = fs.readFileSync(stone);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     fs.writeFileSync(stone, bytes);
     expect(moss(["-D", dir, "repo", "add", "files", `file://${repo}/stone.index`]).status).toBe(0);
     const failed = moss(["-D", dir, "-y", "install", "local-bad"]);
