@@ -10,7 +10,7 @@ import { firstKeyProviding, keyOf, type Candidate, type CandidateSource } from "
 import { Transaction, findConflicts } from "../registry/transaction.ts";
 import { metaId } from "../stone/index.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
-import { cacheWithTree, sortByName, type InstallHooks } from "./install.ts";
+import { cacheAndStage, sortByName, type InstallHooks } from "./install.ts";
 import { installedSource } from "./packages.ts";
 import type { Session } from "./session.ts";
 import { modelForState } from "./state-model.ts";
@@ -98,6 +98,12 @@ export async function applySync(session: Session, plan: SyncPlan, hooks: Install
   const names = new Map([...plan.final, ...plan.installed.all()].map((c) => [c.id, `${c.meta.name} (${c.meta.version}-${c.meta.release})`]));
   const selections = plan.final.map((c) => ({ packageId: c.id, explicit: c.explicit ?? false, reason: null }));
   const systemModel = await modelForState(session, plan.final.filter((c) => c.explicit));
-  const vfs = await cacheWithTree(session, synced, selections.map((s) => s.packageId), (id) => names.get(id) ?? id, hooks);
-  return applyNewState(session.installation, session.dbs, selections, { summary: "Sync", vfs, systemModel, onBlitProgress: hooks.onBlitProgress });
+  const describe = (id: string) => names.get(id) ?? id;
+  const selectedIds = selections.map((s) => s.packageId);
+  return applyNewState(session.installation, session.dbs, selections, {
+    summary: "Sync",
+    systemModel,
+    onBlitProgress: hooks.onBlitProgress,
+    stage: (context) => cacheAndStage(session, synced, selectedIds, describe, hooks, context),
+  });
 }

@@ -59,6 +59,11 @@ export interface UnpackAllOptions {
   /** Threads unpacking at once; default `unpackThreads()`. 1 = this thread only. */
   threads?: number;
   /**
+   * This thread has work of its own meanwhile (building and blitting the rest of the tree): every
+   * unpack runs in a worker, one per thread, and this one only takes what a worker cannot.
+   */
+  workersOnly?: boolean;
+  /**
    * Each package's result, in the order of the paths (one that finished early waits for those
    * before it). Its layout is handed over here only: nothing keeps it after this call.
    */
@@ -79,7 +84,7 @@ export async function unpackAll(stonePaths: readonly string[], store: StoreDirs,
   const count = stonePaths.length;
   const counts: UnpackCounts[] = new Array(count);
   const threads = Math.min(opts.threads ?? unpackThreads(), count);
-  const workerCount = threads > 1 ? threads - 1 : 0;
+  const workerCount = opts.workersOnly ? threads : threads > 1 ? threads - 1 : 0;
   const control = new Int32Array(new SharedArrayBuffer((CONTROL.current + workerCount + count) * 4));
   control.fill(-1, CONTROL.current, CONTROL.current + workerCount);
   const readyOrder = CONTROL.current + workerCount;
@@ -184,7 +189,7 @@ export async function unpackAll(stonePaths: readonly string[], store: StoreDirs,
       worker.postMessage({ stonePaths, store, control: control.buffer as SharedArrayBuffer, slot, readyOrder } satisfies UnpackAssignment);
     });
 
-  profileNote(`unpack: ${count} packages, this thread and ${workerCount} worker threads`);
+  profileNote(`unpack: ${count} packages, ${opts.workersOnly ? "" : "this thread and "}${workerCount} worker threads`);
   // This thread unpacks too: it would only wait otherwise, and each worker is a heap of its own
   // (~20 MiB of peak memory). While packages are still arriving it leaves them to the workers:
   // it is the thread receiving them, and a download it does not read piles up in memory (300
@@ -193,10 +198,8 @@ export async function unpackAll(stonePaths: readonly string[], store: StoreDirs,
     while (published < count && Atomics.load(control, CONTROL.failed) === 0) await new Promise<void>((resolve) => sleepers.push(resolve));
     await inThread();
   };
-  const runners =
-    threads > 1
-      ? [opts.feed ? afterArrivals() : inThread(), ...Array.from({ length: workerCount }, (_, slot) => inWorker(slot))]
-      : [inThread(), inThread()];
+  const inWorkers = Array.from({ length: workerCount }, (_, slot) => inWorker(slot));
+  const runners = opts.workersOnly ? inWorkers : threads > 1 ? [opts.feed ? afterArrivals() : inThread(), ...inWorkers] : [inThread(), inThread()];
   await Promise.all(runners);
   dropSpareChunkBuffers();
   if (failure !== undefined) throw failure;

@@ -18,7 +18,7 @@ import { runBlitChunks, type BlitFds } from "./blit-runner.ts";
 import { AT_FDCWD, atSyscalls, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from "../linux/at-syscalls.ts";
 import type { BlitWorkerMessage } from "./blit-worker.ts";
 import { faultPoint } from "./faults.ts";
-import { profileNote } from "./profile.ts";
+import { profileMark, profileNote } from "./profile.ts";
 import { startWorker } from "../worker-threads.ts";
 
 const PERMISSION_BITS = 0o7777;
@@ -28,6 +28,8 @@ export interface HardlinkBlitOptions {
   onProgress?: (done: number, total: number) => void;
   /** Threads making files and symlinks, the main one included (1 = no worker). */
   threads: number;
+  /** Regular files to make only at `finish` (startHardlinkBlit): their assets are still being written. */
+  defer?: (entry: VfsEntry) => boolean;
   /** Called for a path whose asset has reached the link limit: it gets a copy instead. */
   copyInstead(entry: VfsEntry, asset: string, dest: string, blitMode: number): void;
 }
@@ -41,51 +43,121 @@ export class BlitSyscallError extends Error {
 
 /** Blit `vfs` into the existing empty directory `target`; returns the entries made. */
 export function blitHardlinks(vfs: Vfs, target: string, assetsDir: string, opts: HardlinkBlitOptions): number {
+  return startHardlinkBlit(vfs, target, assetsDir, opts).finish();
+}
+
+/** A blit whose deferred files are not made yet: `finish` makes them, `abandon` gives up. */
+export interface StagedHardlinkBlit {
+  /** Make the deferred files, wait for every thread; returns the entries made. */
+  finish(): number;
+  /** Stop every thread and release the fds; the target keeps what was made. */
+  abandon(): void;
+}
+
+/**
+ * Make every directory now and hand the other entries to the worker threads, which make them
+ * while this thread returns to its event loop (an update unpacks its new packages meanwhile),
+ * except the regular files `opts.defer` picks, whose assets are not in the store yet: they are
+ * numbered after every other item and published only by `finish`.
+ */
+export function startHardlinkBlit(vfs: Vfs, target: string, assetsDir: string, opts: HardlinkBlitOptions): StagedHardlinkBlit {
   const total = vfs.size;
   const builder = new BlitJobBuilder(vfs.counts);
   const job = builder.buffers;
   const targetFd = fs.openSync(target, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   const workers = opts.threads > 1 && job.itemCount >= BLIT_WORKER_MIN_ITEMS ? startWorkers(opts.threads - 1) : [];
   profileNote(`blit: ${total} entries, ${workers.length} worker threads beside this one`);
+  // Deferred files' assets are being written meanwhile, into an assets/v2 that may not exist yet:
+  // the threads' fd must be its directory all along.
+  if (opts.defer && vfs.counts.regular > 0) fs.mkdirSync(assetsV2Dir(assetsDir), { recursive: true, mode: 0o755 });
   const assets = openAssets(assetsV2Dir(assetsDir), vfs.counts.regular > 0);
-  try {
-    const fds: BlitFds = { target: targetFd, assetsV2: assets.fd };
-    // Workers take chunks as soon as the walk has made their directories.
-    for (const worker of workers) worker.postMessage({ job, fds } satisfies BlitWorkerMessage);
-    let directories: number;
-    try {
-      directories = makeDirectories(vfs, targetFd, builder, assets.errno);
-    } catch (error) {
-      builder.abandon();
-      runBlitChunks(job, fds);
-      waitForChunks(job);
-      throw error;
-    }
-    builder.publish(true);
-    opts.onProgress?.(directories, total);
-    let halfReached = false;
-    runBlitChunks(job, fds, (chunksDone) => {
-      const done = directories + Math.min(job.itemCount, chunksDone * CHUNK_ITEMS);
-      if (!halfReached && done >= total >> 1) {
-        halfReached = true;
-        faultPoint("blit-half");
-      }
-      opts.onProgress?.(done, total);
-    });
-    waitForChunks(job);
-    raiseFailure(job, vfs);
-    copyFallbacks(job, vfs, target, assetsDir, opts);
-    widenAfter(builder.wider, assets.fd, vfs);
-    return directories + job.itemCount;
-  } finally {
+  const fds: BlitFds = { target: targetFd, assetsV2: assets.fd };
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
     for (const worker of workers) worker.terminate();
     if (assets.fd >= 0) atSyscalls().close(assets.fd);
     fs.closeSync(targetFd);
+  };
+  const drain = () => {
+    builder.abandon();
+    runBlitChunks(job, fds);
+    waitForChunks(job);
+  };
+  const deferred: DeferredItem[] = [];
+  let directories: number;
+  try {
+    // Workers take chunks as soon as the walk has made their directories.
+    for (const worker of workers) worker.postMessage({ job, fds } satisfies BlitWorkerMessage);
+    try {
+      directories = makeDirectories(vfs, targetFd, builder, assets.errno, opts.defer ? { defer: opts.defer, items: deferred } : undefined);
+    } catch (error) {
+      drain();
+      throw error;
+    }
+    // Every complete chunk of the walk's items can go now; the rest waits for `finish`.
+    builder.publish(false);
+  } catch (error) {
+    release();
+    throw error;
   }
+  const numbering = opts.defer ? { defer: opts.defer, first: builder.added } : undefined;
+
+  return {
+    finish(): number {
+      try {
+        for (const { entry, directory, name } of deferred) builder.item(entry, directory, name);
+        deferred.length = 0;
+        builder.publish(true);
+        opts.onProgress?.(directories, total);
+        let halfReached = false;
+        runBlitChunks(job, fds, (chunksDone) => {
+          const done = directories + Math.min(job.itemCount, chunksDone * CHUNK_ITEMS);
+          if (!halfReached && done >= total >> 1) {
+            halfReached = true;
+            faultPoint("blit-half");
+          }
+          opts.onProgress?.(done, total);
+        });
+        waitForChunks(job);
+        profileMark("blit: every item made");
+        raiseFailure(job, vfs, numbering);
+        copyFallbacks(job, vfs, target, assetsDir, opts, numbering);
+        widenAfter(builder.wider, assets.fd, vfs);
+        return directories + job.itemCount;
+      } finally {
+        release();
+        profileMark("blit: threads released");
+      }
+    },
+    abandon(): void {
+      if (released) return;
+      try {
+        drain();
+      } finally {
+        release();
+      }
+    },
+  };
 }
 
+interface DeferredItem {
+  entry: VfsEntry;
+  directory: number;
+  name: string;
+}
+
+type ItemNumbering = Parameters<typeof itemEntries>[2];
+
 /** Make every directory, in order, and put every other entry into the job; returns the directories made. */
-function makeDirectories(vfs: Vfs, targetFd: number, builder: BlitJobBuilder, assetsErrno: number): number {
+function makeDirectories(
+  vfs: Vfs,
+  targetFd: number,
+  builder: BlitJobBuilder,
+  assetsErrno: number,
+  later?: { defer: (entry: VfsEntry) => boolean; items: DeferredItem[] },
+): number {
   const sys = atSyscalls();
   // The open directories of the current branch: VFS path, fd (-1 until first needed), job index.
   const stackPaths: string[] = [""];
@@ -122,6 +194,10 @@ function makeDirectories(vfs: Vfs, targetFd: number, builder: BlitJobBuilder, as
         stackIndexes.push(builder.directory(path.slice(1)));
         directories++;
       } else if (isItem(entry)) {
+        if (later?.defer(entry)) {
+          later.items.push({ entry, directory: stackIndexes[top]!, name });
+          return;
+        }
         // Without assets/v2, the first file that needs an asset names what is missing.
         if (assetsErrno !== 0 && entry.kind === "regular" && entry.digest !== EMPTY_FILE_DIGEST) {
           throw new BlitSyscallError(entry, "statx", assetsErrno, relativeAssetPath(assetName(entry.digest!)));
@@ -157,22 +233,22 @@ function waitForChunks(job: BlitJobBuffers): void {
   }
 }
 
-function raiseFailure(job: BlitJobBuffers, vfs: Vfs): void {
+function raiseFailure(job: BlitJobBuffers, vfs: Vfs, numbering: ItemNumbering): void {
   const control = new Int32Array(job.control);
   if (control[CONTROL.failed] === 0) return;
   const item = control[CONTROL.failedItem]!;
-  const entry = itemEntries(vfs, [item]).get(item)!;
+  const entry = itemEntries(vfs, [item], numbering).get(item)!;
   const call = FAILED_CALLS[control[CONTROL.failedCall]!] ?? "?";
-  const asset = entry.kind === "regular" && (call === "statx" || call === "fchmodat" || call === "linkat") ? relativeAssetPath(assetName(entry.digest!)) : undefined;
+  const asset = entry.kind === "regular" && entry.digest !== EMPTY_FILE_DIGEST && (call === "statx" || call === "fchmodat" || call === "linkat") ? relativeAssetPath(assetName(entry.digest!)) : undefined;
   if (call === "exception") throw new Error(`a blit thread failed on ${entry.path}`);
   throw new BlitSyscallError(entry, call, control[CONTROL.failedErrno]!, asset);
 }
 
-function copyFallbacks(job: BlitJobBuffers, vfs: Vfs, target: string, assetsDir: string, opts: HardlinkBlitOptions): void {
+function copyFallbacks(job: BlitJobBuffers, vfs: Vfs, target: string, assetsDir: string, opts: HardlinkBlitOptions, numbering: ItemNumbering): void {
   const count = new Int32Array(job.control)[CONTROL.fallbackCount]!;
   if (count === 0) return;
   const fallbacks = new Int32Array(job.fallbacks).subarray(0, count);
-  const entries = itemEntries(vfs, fallbacks);
+  const entries = itemEntries(vfs, fallbacks, numbering);
   for (const item of fallbacks) {
     const entry = entries.get(item)!;
     opts.copyInstead(entry, assetPath(assetsDir, entry.digest!), target + entry.path, entry.mode & PERMISSION_BITS & ~0o222);

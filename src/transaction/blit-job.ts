@@ -112,6 +112,11 @@ export class BlitJobBuilder {
     this.pool = new Uint8Array(this.buffers.pool);
   }
 
+  /** Items encoded so far: the number the next item gets. */
+  get added(): number {
+    return this.itemsAdded;
+  }
+
   /** Index of a directory just made, by its path relative to the target ("usr/lib"). */
   directory(relativePath: string): number {
     this.directoryOffsets[this.directoryCount] = this.string(relativePath);
@@ -215,16 +220,18 @@ export function isItem(entry: VfsEntry): boolean {
 /**
  * The entries of the items numbered `wanted`, found again by walking the tree in the same order
  * the job was built in: only needed after a failure or for the rare copy fallback, so the job
- * keeps no list of 65,000 entries for them.
+ * keeps no list of 65,000 entries for them. In a staged blit the deferred entries were numbered
+ * after every other item, from `deferred.first` on, in walk order.
  */
-export function itemEntries(vfs: Vfs, wanted: Iterable<number>): Map<number, VfsEntry> {
+export function itemEntries(vfs: Vfs, wanted: Iterable<number>, deferred?: { defer: (entry: VfsEntry) => boolean; first: number }): Map<number, VfsEntry> {
   const want = new Set(wanted);
   const found = new Map<number, VfsEntry>();
   let item = 0;
+  let late = deferred?.first ?? 0;
   vfs.forEach((entry) => {
     if (!isItem(entry)) return;
-    if (want.has(item)) found.set(item, entry);
-    item++;
+    const number = deferred?.defer(entry) ? late++ : item++;
+    if (want.has(number)) found.set(number, entry);
   });
   return found;
 }

@@ -98,6 +98,9 @@ export function runBlitChunks(job: BlitJobBuffers, fds: BlitFds, afterChunk?: (c
         const fd = sys.openat(directoryFd, name, EMPTY_FILE_FLAGS, modes & 0xffff);
         if (fd < 0) return fail(item, "openat", sys.errno()), false;
         sys.close(fd);
+        // The mode exactly, whatever the process umask is while a staged blit's workers run
+        // (it is 0 only while the main thread blits) and whatever set-id bits open(2) dropped.
+        if (sys.fchmodat(directoryFd, name, modes & 0xffff, 0) !== 0) return fail(item, "fchmodat", sys.errno()), false;
         return true;
       }
     }

@@ -14,7 +14,7 @@ import { errnoName, ficlone } from "../linux/index.ts";
 import { strerror } from "../linux/libc.ts";
 import { assetPath, assetsV2Dir } from "../store/index.ts";
 import type { Vfs, VfsEntry } from "../vfs/index.ts";
-import { blitHardlinks, BlitSyscallError } from "./blit-hardlink.ts";
+import { BlitSyscallError, startHardlinkBlit } from "./blit-hardlink.ts";
 import { ENOENT } from "../linux/at-syscalls.ts";
 import { faultPoint } from "./faults.ts";
 import { threadCount } from "../worker-threads.ts";
@@ -51,33 +51,74 @@ const PROGRESS_EVERY = 4096;
  * path `/usr/bin/x` lands at `<target>/usr/bin/x`.
  */
 export function blitVfs(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptions): BlitSummary {
+  return startBlit(vfs, target, assetsDir, opts).finish();
+}
+
+export interface StagedBlitOptions extends BlitOptions {
+  /** Regular files made only by `finish`: their assets are still being written into the store. */
+  defer?: (entry: VfsEntry) => boolean;
+}
+
+/** A blit under way: everything but the deferred files is made or being made. */
+export interface StagedBlit {
+  /** Make the deferred files and wait for the whole tree. */
+  finish(): BlitSummary;
+  /** Stop (after a failure elsewhere); what was made stays in the target for its owner to discard. */
+  abandon(): void;
+}
+
+/**
+ * Start blitting `vfs` into `target`: directories are made now, and with hard links the other
+ * entries by worker threads while the caller goes on (blit-hardlink.ts); the files `defer`
+ * picks wait for `finish`. The umask is 0 only inside these calls, never between them.
+ */
+export function startBlit(vfs: Vfs, target: string, assetsDir: string, opts: StagedBlitOptions): StagedBlit {
   const started = performance.now();
-  const umask = process.umask(0);
   const asRoot = process.geteuid?.() === 0;
-  let made: number;
-  try {
-    if (opts.strategy === "hardlink") {
-      made = blitHardlinks(vfs, target, assetsDir, {
-        onProgress: opts.onProgress,
-        threads: opts.threads ?? blitThreads(),
-        copyInstead: (entry, asset, dest, blitMode) => copyFile(entry, asset, dest, blitMode, "copy", asRoot),
-      });
-    } else {
-      made = blitByPath(vfs, target, assetsDir, opts, asRoot);
-    }
-  } catch (error) {
+  const fail = (error: unknown): never => {
     if (error instanceof MossError) throw error;
     if (error instanceof BlitSyscallError) throw syscallFailure(error, assetsDir);
     throw new BlitError(`blit: ${target}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    process.umask(umask);
+  };
+  const withoutUmask = <T>(run: () => T): T => {
+    const umask = process.umask(0);
+    try {
+      return run();
+    } catch (error) {
+      return fail(error);
+    } finally {
+      process.umask(umask);
+    }
+  };
+  const summary = (made: number): BlitSummary => {
+    opts.onProgress?.(vfs.size, vfs.size);
+    return { entries: made, seconds: (performance.now() - started) / 1000, strategy: opts.strategy };
+  };
+  if (opts.strategy === "hardlink") {
+    const staged = withoutUmask(() =>
+      startHardlinkBlit(vfs, target, assetsDir, {
+        onProgress: opts.onProgress,
+        threads: opts.threads ?? blitThreads(),
+        defer: opts.defer,
+        copyInstead: (entry, asset, dest, blitMode) => copyFile(entry, asset, dest, blitMode, "copy", asRoot),
+      }),
+    );
+    return { finish: () => summary(withoutUmask(() => staged.finish())), abandon: () => staged.abandon() };
   }
-  opts.onProgress?.(vfs.size, vfs.size);
-  return { entries: made, seconds: (performance.now() - started) / 1000, strategy: opts.strategy };
+  const defer = opts.defer ?? (() => false);
+  const early = withoutUmask(() => blitByPath(vfs, target, assetsDir, opts, asRoot, (entry) => !defer(entry)));
+  return {
+    finish: () => summary(early + (opts.defer ? withoutUmask(() => blitByPath(vfs, target, assetsDir, opts, asRoot, defer, true)) : 0)),
+    abandon: () => {},
+  };
 }
 
-/** Reflink and copy: whole-path calls, one file at a time. */
-function blitByPath(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptions, asRoot: boolean): number {
+/**
+ * Reflink and copy: whole-path calls, one file at a time, for the entries `wanted` picks; the
+ * second pass of a staged blit (`filesOnly`) makes only regular files, into the directories the
+ * first one made.
+ */
+function blitByPath(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptions, asRoot: boolean, wanted: (entry: VfsEntry) => boolean, filesOnly = false): number {
   const total = vfs.size;
   const half = total >> 1;
   let made = 0;
@@ -87,21 +128,23 @@ function blitByPath(vfs: Vfs, target: string, assetsDir: string, opts: BlitOptio
     vfs.forEach((entry) => {
       current = entry;
       const dest = target + entry.path;
-      switch (entry.kind) {
-        case "directory":
-          fs.mkdirSync(dest, entry.mode & PERMISSION_BITS);
-          made++;
-          break;
-        case "symlink":
-          fs.symlinkSync(entry.source!, dest);
-          made++;
-          break;
-        case "regular":
-          blitFile(entry, dest, assetsDir, opts.strategy, asRoot);
-          made++;
-          break;
-        case "special":
-          break; // devices, fifos and sockets are never created (spec §3.11)
+      if (entry.kind === "regular" ? wanted(entry) : !filesOnly) {
+        switch (entry.kind) {
+          case "directory":
+            fs.mkdirSync(dest, entry.mode & PERMISSION_BITS);
+            made++;
+            break;
+          case "symlink":
+            fs.symlinkSync(entry.source!, dest);
+            made++;
+            break;
+          case "regular":
+            blitFile(entry, dest, assetsDir, opts.strategy, asRoot);
+            made++;
+            break;
+          case "special":
+            break; // devices, fifos and sockets are never created (spec §3.11)
+        }
       }
       if (i === half) faultPoint("blit-half");
       if (opts.onProgress && (i & (PROGRESS_EVERY - 1)) === 0) opts.onProgress(i, total);

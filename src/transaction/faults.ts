@@ -6,8 +6,8 @@
  * over all of them.
  */
 export const TRANSACTION_POINTS = [
-  "cached", // packages unpacked and recorded, nothing of the new state exists yet
   "journal-written",
+  "cached", // packages unpacked and recorded; staging may hold the part of the tree that did not wait for them
   "blit-half", // half of the entries are in staging
   "blitted",
   "metadata-written", // .stateID, os-release in staging

@@ -2,7 +2,7 @@
  * A new state, from selections to a live `/usr` (spec §3.8–§3.17), ordered so that a crash at
  * any instant leaves the old state or the new one active and every archived state intact:
  *
- *   journal → blit staging → .stateID, os-release → syncfs → state row → EXCHANGE with /usr →
+ *   journal → blit staging (caching the new packages meanwhile) → .stateID, os-release → syncfs → state row → EXCHANGE with /usr →
  *   fsync → archive the old tree → root links → clear journal
  *
  * Before the exchange nothing live has changed, and recovery discards the half-made state (its
@@ -17,8 +17,8 @@ import type { Databases, Selection } from "../db/index.ts";
 import { MossError } from "../errors.ts";
 import { checkRootLinks, ensureRootLinks, readStateId, writeFileAtomic, writeOsRelease, writeStateId, type Installation } from "../installation/index.ts";
 import { probeRenameExchange, renameExchange, syncfs } from "../linux/index.ts";
-import { buildVfs, type Vfs } from "../vfs/index.ts";
-import { blitVfs, chooseStrategy, type BlitSummary } from "./blit.ts";
+import { buildVfs, type Vfs, type VfsEntry } from "../vfs/index.ts";
+import { chooseStrategy, startBlit, type BlitSummary, type StagedBlit } from "./blit.ts";
 import { withSignalsHeld } from "./critical.ts";
 import { faultPoint, pausePoint } from "./faults.ts";
 import { profileMark } from "./profile.ts";
@@ -40,10 +40,24 @@ export interface NewStateOptions {
   describe?: (packageId: string) => string;
   /** The selection's tree when the caller built it already (while caching); read from the layout database otherwise. */
   vfs?: Vfs;
+  /**
+   * Makes the tree in staging itself, once the journal names it: an install or sync caches its
+   * packages here, blitting what is already in the store meanwhile. Default: blit `vfs`.
+   */
+  stage?: StageTree;
   /** The system model this state records in `usr/lib/system-model.kdl` (spec §6.3). */
   systemModel?: string;
   onBlitProgress?: (done: number, total: number) => void;
 }
+
+/** What a StageTree gets: the staging directory, and the blit of a tree into it. */
+export interface StageContext {
+  stagingDir: string;
+  /** Start blitting `vfs` into staging; the regular files `defer` picks wait for `finish`. */
+  startBlit(vfs: Vfs, defer?: (entry: VfsEntry) => boolean): StagedBlit;
+}
+
+export type StageTree = (context: StageContext) => Promise<{ vfs: Vfs; blit: BlitSummary }>;
 
 export interface NewStateResult {
   stateId: number;
@@ -66,14 +80,30 @@ export async function applyNewState(
   // Everything that can be refused is refused before anything is written (spec §9 items 6–8).
   preflight(installation, usr, previous);
   profileMark("preflight");
-  const vfs: Vfs = opts.vfs ?? selectionVfs(dbs, selections, opts.describe);
+  let stage = opts.stage;
+  if (!stage) {
+    const vfs: Vfs = opts.vfs ?? selectionVfs(dbs, selections, opts.describe);
+    stage = async (context) => ({ vfs, blit: context.startBlit(vfs).finish() });
+  }
 
   const stateId = dbs.state.nextId();
   emptyDirectory(rootsDir, stagingDir);
   writeJournal(rootsDir, { kind: "new-state", stateId, previous: previous ?? null, pid: process.pid });
   faultPoint("journal-written");
 
-  const blit = blitVfs(vfs, stagingDir, assetsDir, { strategy: chooseStrategy(assetsDir, stagingDir), onProgress: opts.onBlitProgress });
+  const strategy = chooseStrategy(assetsDir, stagingDir);
+  const context: StageContext = {
+    stagingDir,
+    startBlit: (tree, defer) => startBlit(tree, stagingDir, assetsDir, { strategy, defer, onProgress: opts.onBlitProgress }),
+  };
+  let staged: { vfs: Vfs; blit: BlitSummary };
+  try {
+    staged = await stage(context);
+  } catch (error) {
+    discardStaging(rootsDir, stagingDir);
+    throw error;
+  }
+  const { vfs, blit } = staged;
   profileMark("blit");
   faultPoint("blitted");
   const newUsr = path.join(stagingDir, "usr");
@@ -185,6 +215,20 @@ function preflight(installation: Installation, usr: string, previous: number | u
   }
   // A kernel or filesystem without RENAME_EXCHANGE fails here, before the blit (spec §9 #7).
   probeRenameExchange(installation.rootsDir);
+}
+
+/**
+ * A new state that failed before anything live changed: its half-made tree goes to the trash and
+ * the journal is cleared now, as recovery would do on the next run (which still does it if this
+ * cannot).
+ */
+function discardStaging(rootsDir: string, stagingDir: string): void {
+  try {
+    emptyDirectory(rootsDir, stagingDir);
+    clearJournal(rootsDir);
+  } catch {
+    // left to recovery: the journal names the state
+  }
 }
 
 /**

@@ -9,12 +9,14 @@
  */
 import { TREE_READ_SLICE_ROWS } from "../constants.ts";
 import type { LayoutDb } from "../db/index.ts";
-import { VfsBuilder, type BuildVfsOptions, type Vfs } from "../vfs/index.ts";
+import { VfsBuilder, type BuildVfsOptions, type Vfs, type VfsRow } from "../vfs/index.ts";
 
 export class SelectionTree {
   private readonly builder: VfsBuilder;
   private readonly caching: readonly string[];
   private stopped = false;
+  /** The tree is wanted now: the rows left are read without yielding. */
+  private hurried = false;
   private failure: { error: unknown } | undefined;
   private readonly reading: Promise<void>;
 
@@ -38,7 +40,7 @@ export class SelectionTree {
       if (this.stopped) return;
       this.builder.add(row);
       // Let the unpack's callbacks (results, downloads, this thread's own unpacker) run between slices.
-      if (yielding && ++rows % TREE_READ_SLICE_ROWS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (yielding && !this.hurried && ++rows % TREE_READ_SLICE_ROWS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
@@ -47,6 +49,18 @@ export class SelectionTree {
     await this.reading;
     if (this.failure) throw this.failure.error;
     await this.read(this.caching, false);
+    return this.builder.finish();
+  }
+
+  /**
+   * The finished tree, with the cached packages' rows given here (read from their files, in the
+   * order caching records them) instead of from the database: the tree is whole before caching is.
+   */
+  async finishWith(cachedRows: Iterable<VfsRow>): Promise<Vfs> {
+    this.hurried = true;
+    await this.reading;
+    if (this.failure) throw this.failure.error;
+    for (const row of cachedRows) this.builder.add(row);
     return this.builder.finish();
   }
 

@@ -174,6 +174,36 @@ describe("conflicting packages", () => {
   }, 60_000);
 });
 
+describe("a package that fails to unpack while the rest of the new tree is being blitted", () => {
+  test("the install fails naming the file, and the active state, its tree, staging and the databases are as before", () => {
+    const brokenRoot = path.join(work, "broken-update");
+    fs.mkdirSync(brokenRoot);
+    expect(moss(["-D", brokenRoot, "-y", "install", path.join(FIXTURES, "conflicts", "pineapple-1-1-1-x86_64.stone")]).status).toBe(0);
+    const tree = snapshot(path.join(brokenRoot, "usr"));
+    // Its layout reads fine (the new tree is built and blitted from it); its content does not.
+    const bad = path.join(work, "bad-bash-completion.stone");
+    const bytes = fs.readFileSync(path.join(FIXTURES, "bash-completion-2.11-1-1-x86_64.stone"));
+    bytes[bytes.length - 5000]! ^= 0x01;
+    fs.writeFileSync(bad, bytes);
+    const result = moss(["-D", brokenRoot, "-y", "install", bad]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^Error: .*bad-bash-completion\.stone: payload 3 \(content\): checksum mismatch/m);
+    expect(readStateId(brokenRoot)).toBe("1");
+    expect(snapshot(path.join(brokenRoot, "usr"))).toEqual(tree);
+    const rootsDir = path.join(brokenRoot, ".moss", "root");
+    expect(fs.readdirSync(path.join(rootsDir, "staging"))).toEqual([]);
+    expect(fs.existsSync(path.join(rootsDir, ".moss-transaction"))).toBe(false);
+    const states = JSON.parse(moss(["-D", brokenRoot, "state", "list", "--json"]).stdout) as { id: number }[];
+    expect(states.map((s) => s.id)).toEqual([1]);
+    const installed = JSON.parse(moss(["-D", brokenRoot, "list", "installed", "--json"]).stdout) as { name: string }[];
+    expect(installed.map((p) => p.name)).toEqual(["pineapple"]);
+    // Nothing half-done is left for the next command either: the same install of a good file works.
+    const good = moss(["-D", brokenRoot, "-y", "install", path.join(FIXTURES, "bash-completion-2.11-1-1-x86_64.stone")]);
+    expect(good.status).toBe(0);
+    expect(readStateId(brokenRoot)).toBe("2");
+  }, 60_000);
+});
+
 describe("install --to", () => {
   test("builds a root in another directory from the host's store, with no state and no change to the host", () => {
     const host = path.join(work, "host");

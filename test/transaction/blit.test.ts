@@ -9,7 +9,7 @@ import path from "node:path";
 import { EMPTY_FILE_DIGEST } from "../../src/constants.ts";
 import { LayoutEntryType, type LayoutRecord } from "../../src/stone/types.ts";
 import { assetPath } from "../../src/store/index.ts";
-import { blitVfs } from "../../src/transaction/blit.ts";
+import { blitVfs, startBlit, type BlitStrategy } from "../../src/transaction/blit.ts";
 import { itemEntries } from "../../src/transaction/blit-job.ts";
 import { buildVfs, type Vfs, type VfsRow } from "../../src/vfs/index.ts";
 
@@ -76,7 +76,7 @@ function expectTree(vfs: Vfs, target: string, assetsDir: string) {
     } else if (entry.digest === EMPTY_FILE_DIGEST) {
       expect(made.size).toBe(0);
       expect(made.nlink).toBe(1);
-      expect(made.mode & 0o7777).toBe(0o444);
+      expect(made.mode & 0o7777).toBe(entry.mode & 0o7555);
     } else {
       // A hard link: the asset's own inode, with at least this path's mode minus write bits.
       const asset = fs.statSync(assetPath(assetsDir, entry.digest!));
@@ -177,6 +177,95 @@ describe("hardlink blit", () => {
     expect(() => blitVfs(vfs, tempDir(), path.join(tempDir(), "no-assets"), { strategy: "hardlink", threads: 1 })).toThrow(
       "is missing from the content store",
     );
+  });
+});
+
+describe("staged blit (an update blits what is stored while its new packages unpack)", () => {
+  /** bigTree with a second package, "new", whose files' assets are not in the store when the blit starts. */
+  function updateTree() {
+    const base = bigTree();
+    const fresh = Array.from({ length: 300 }, (_, i) => digestOf(50_000 + i));
+    const rows: VfsRow[] = [...base.rows];
+    for (let d = 0; d < 120; d++) {
+      // Beside the kept package's files (most directories get one new file), and in directories of its own.
+      rows.push({ packageId: "new", record: regular(`share/d${d}/new-${d}`, fresh[d]!, d % 7 === 0 ? 0o755 : 0o644) });
+    }
+    for (let i = 120; i < fresh.length; i++) rows.push({ packageId: "new", record: regular(`lib/new/n${i}`, fresh[i]!) });
+    // A new file sharing a stored asset, a new symlink and a new empty file: none waits.
+    rows.push({ packageId: "new", record: regular("lib/new/shares-stored", base.digests[3]!) });
+    rows.push({ packageId: "new", record: symlink("lib/new/link", "n120") });
+    rows.push({ packageId: "new", record: regular("lib/new/empty", EMPTY_FILE_DIGEST, 0o640) });
+    return { vfs: buildVfs(rows), stored: base.digests, fresh };
+  }
+  const isNew = (entry: { kind: string; packageId?: string }) => entry.kind === "regular" && entry.packageId === "new";
+
+  for (const [strategy, threads] of [["hardlink", 1], ["hardlink", 2], ["copy", 1]] as [BlitStrategy, number][]) {
+    test(`${strategy}, ${threads} thread${threads > 1 ? "s" : ""}: everything but the deferred files is made before finish, the rest by it`, async () => {
+      const { vfs, stored, fresh } = updateTree();
+      const assetsDir = storeWith(stored);
+      const target = tempDir();
+      const staged = startBlit(vfs, target, assetsDir, { strategy, threads, defer: isNew });
+      // The assets arrive only now, as an unpack would write them; the workers go on meanwhile.
+      for (const digest of fresh) {
+        const file = assetPath(assetsDir, digest);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, digest, { mode: 0o644 });
+      }
+      await Bun.sleep(20);
+      // Before finish: no deferred file exists, whatever the workers have done so far.
+      let deferred = 0;
+      for (const entry of vfs.entries) {
+        if (!isNew(entry) || entry.digest === EMPTY_FILE_DIGEST) continue;
+        deferred++;
+        expect(fs.existsSync(target + entry.path)).toBe(false);
+      }
+      expect(deferred).toBe(fresh.length + 1);
+      const summary = staged.finish();
+      expect(summary.entries).toBe(vfs.counts.directories + vfs.counts.regular + vfs.counts.symlinks);
+      if (strategy === "hardlink") expectTree(vfs, target, assetsDir);
+      else for (const entry of vfs.entries) expect(fs.lstatSync(target + entry.path)).toBeDefined();
+    }, 60_000);
+  }
+
+  test("files the workers make between the stages get their exact modes whatever the process umask is then", () => {
+    const vfs = buildVfs([
+      ...Array.from({ length: 9000 }, (_, i) => ({ packageId: "kept", record: regular(`share/e/f${i}`, EMPTY_FILE_DIGEST, i % 2 ? 0o755 : 0o4755) })),
+      { packageId: "new", record: regular("share/late", digestOf(5)) },
+    ]);
+    const assetsDir = storeWith([]);
+    const target = tempDir();
+    const previous = process.umask(0o077);
+    try {
+      const staged = startBlit(vfs, target, assetsDir, { strategy: "hardlink", threads: 2, defer: isNew });
+      fs.mkdirSync(path.dirname(assetPath(assetsDir, digestOf(5))), { recursive: true });
+      fs.writeFileSync(assetPath(assetsDir, digestOf(5)), "x");
+      staged.finish();
+      expect(process.umask()).toBe(0o077);
+    } finally {
+      process.umask(previous);
+    }
+    for (let i = 0; i < 9000; i++) expect(fs.statSync(`${target}/usr/share/e/f${i}`).mode & 0o7777).toBe(i % 2 ? 0o555 : 0o4555);
+  }, 60_000);
+
+  test("a deferred file whose asset never came fails finish with the missing-asset error, and abandon after a failure elsewhere stops cleanly", () => {
+    const { vfs, stored } = updateTree();
+    const assetsDir = storeWith(stored);
+    const staged = startBlit(vfs, tempDir(), assetsDir, { strategy: "hardlink", threads: 2, defer: isNew });
+    expect(() => staged.finish()).toThrow("is missing from the content store");
+    const other = startBlit(vfs, tempDir(), assetsDir, { strategy: "hardlink", threads: 2, defer: isNew });
+    other.abandon();
+    other.abandon(); // twice is harmless
+  }, 60_000);
+
+  test("item numbers of a staged blit: the deferred entries come after every other item", () => {
+    const vfs = buildVfs([
+      { packageId: "kept", record: regular("a/one", digestOf(1)) },
+      { packageId: "new", record: regular("a/two", digestOf(2)) },
+      { packageId: "kept", record: symlink("a/three", "one") },
+      { packageId: "new", record: regular("b/four", digestOf(4)) },
+    ]);
+    const found = itemEntries(vfs, [0, 1, 2, 3], { defer: isNew, first: 2 });
+    expect([0, 1, 2, 3].map((n) => found.get(n)!.path)).toEqual(["/usr/a/one", "/usr/a/three", "/usr/a/two", "/usr/b/four"]);
   });
 });
 
