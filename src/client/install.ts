@@ -141,6 +141,7 @@ export async function cacheAndStage(
   let blit: StagedBlit | undefined;
   try {
     await run.fetched;
+    profileMark("fetched");
     const vfs = await tree.finishWith(layoutRows(packages, run.paths));
     profileMark("vfs finish");
     blit = context.startBlit(vfs, (entry) => entry.kind === "regular" && caching.has(entry.packageId!));

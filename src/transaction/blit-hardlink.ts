@@ -98,6 +98,7 @@ export function startHardlinkBlit(vfs: Vfs, target: string, assetsDir: string, o
     }
     // Every complete chunk of the walk's items can go now; the rest waits for `finish`.
     builder.publish(false);
+    profileMark("blit: directories made");
   } catch (error) {
     release();
     throw error;
@@ -110,6 +111,7 @@ export function startHardlinkBlit(vfs: Vfs, target: string, assetsDir: string, o
         for (const { entry, directory, name } of deferred) builder.item(entry, directory, name);
         deferred.length = 0;
         builder.publish(true);
+        profileMark("blit: deferred published");
         opts.onProgress?.(directories, total);
         let halfReached = false;
         runBlitChunks(job, fds, (chunksDone) => {

@@ -8,6 +8,7 @@
  * then hold its whole tree beside the unpack's buffers (146 MiB peak instead of 126).
  */
 import { TREE_READ_SLICE_ROWS } from "../constants.ts";
+import { profileMark } from "./profile.ts";
 import type { LayoutDb } from "../db/index.ts";
 import { VfsBuilder, type BuildVfsOptions, type Vfs, type VfsRow } from "../vfs/index.ts";
 
@@ -60,7 +61,9 @@ export class SelectionTree {
     this.hurried = true;
     await this.reading;
     if (this.failure) throw this.failure.error;
+    profileMark("tree: kept rows");
     for (const row of cachedRows) this.builder.add(row);
+    profileMark("tree: new rows");
     return this.builder.finish();
   }
 
