@@ -1,11 +1,14 @@
 /** SHA-256 of a whole file, read 1 MiB at a time: package hashes (stone §5.4). */
 import fs from "node:fs";
+import { returnChunkBuffer, takeChunkBuffer } from "../chunk-buffers.ts";
 
 export function sha256File(file: string): string {
   const hasher = new Bun.CryptoHasher("sha256");
   const fd = fs.openSync(file, "r");
+  // One reused buffer, not a fresh 1 MiB per file: an update checks every package it fetched,
+  // and each new buffer is 256 pages for the kernel to fault in and zero.
+  const buffer = takeChunkBuffer();
   try {
-    const buffer = new Uint8Array(1 << 20);
     for (;;) {
       const count = fs.readSync(fd, buffer, 0, buffer.length, null);
       if (count === 0) break;
@@ -13,6 +16,7 @@ export function sha256File(file: string): string {
     }
   } finally {
     fs.closeSync(fd);
+    returnChunkBuffer(buffer);
   }
   return hasher.digest("hex");
 }
