@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { DbError, LayoutDb, type LayoutEntry } from "../../src/db/index.ts";
+import { DbError, decimalToDigest, LayoutDb, type LayoutEntry } from "../../src/db/index.ts";
 import { LayoutEntryType, type LayoutRecord } from "../../src/stone/index.ts";
 import { createRustDb, rawSql, RUST_LAYOUT_V1, tempDir } from "./rust-schema.ts";
 import { thrownBy } from "../helpers/errors.ts";
@@ -231,4 +231,27 @@ describe("volume", () => {
     expect(layout.regularDigests().size).toBe(PACKAGES * PER_PACKAGE * 0.8);
     expect(layout.packageIds().length).toBe(PACKAGES);
   }, 120_000);
+});
+
+describe("decimal digests read back", () => {
+  const byBigInt = (decimal: string) => BigInt(decimal).toString(16).padStart(32, "0");
+
+  test("every u128 comes back as its 32 zero-padded hex digits, as BigInt would print it", () => {
+    let seed = 12345;
+    const random16 = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) & 0xffff;
+    const values = ["0", "1", "9", "10", "65535", "65536", "999999999", "1000000000", (2n ** 64n).toString(), (2n ** 128n - 1n).toString(), "0000000000000000000000000000000000000000000042"];
+    for (let i = 0; i < 2000; i++) {
+      let value = 0n;
+      const limbs = 1 + (i % 8); // short and long values alike
+      for (let l = 0; l < limbs; l++) value = (value << 16n) | BigInt(random16());
+      values.push(value.toString());
+    }
+    for (const decimal of values) expect(decimalToDigest(decimal)).toBe(byBigInt(decimal));
+  });
+
+  test("anything else is not a digest: 2^128, empty, signs, spaces, other characters", () => {
+    for (const bad of [(2n ** 128n).toString(), (2n ** 200n).toString(), "", "-1", "+1", " 1", "1 ", "1e5", "0x10", "12a", "١٢"]) {
+      expect(decimalToDigest(bad)).toBeUndefined();
+    }
+  });
 });
