@@ -92,6 +92,7 @@ export async function applyNewState(
   faultPoint("journal-written");
 
   const strategy = chooseStrategy(assetsDir, stagingDir);
+  profileMark("journal, strategy probe");
   const context: StageContext = {
     stagingDir,
     startBlit: (tree, defer) => startBlit(tree, stagingDir, assetsDir, { strategy, defer, onProgress: opts.onBlitProgress }),
