@@ -2,8 +2,9 @@
  * A new state, from selections to a live `/usr` (spec §3.8–§3.17), ordered so that a crash at
  * any instant leaves the old state or the new one active and every archived state intact:
  *
- *   journal → blit staging (caching the new packages meanwhile) → .stateID, os-release → syncfs → state row → EXCHANGE with /usr →
- *   fsync → archive the old tree → root links → clear journal
+ *   journal → blit staging (caching the new packages meanwhile) → .stateID, os-release →
+ *   syncfs → state row → EXCHANGE with /usr → fsync → archive the old tree → root links →
+ *   clear journal
  *
  * Before the exchange nothing live has changed, and recovery discards the half-made state (its
  * journal names it). After the exchange the new state is live and complete on disk (it was
@@ -38,11 +39,10 @@ export interface NewStateOptions {
   summary: string;
   /** A human name for a package id in error messages (conflicts). */
   describe?: (packageId: string) => string;
-  /** The selection's tree when the caller built it already (while caching); read from the layout database otherwise. */
-  vfs?: Vfs;
   /**
    * Makes the tree in staging itself, once the journal names it: an install or sync caches its
-   * packages here, blitting what is already in the store meanwhile. Default: blit `vfs`.
+   * packages here, blitting what is already in the store meanwhile. Default: blit the
+   * selection's tree, read from the layout database.
    */
   stage?: StageTree;
   /** The system model this state records in `usr/lib/system-model.kdl` (spec §6.3). */
@@ -50,9 +50,8 @@ export interface NewStateOptions {
   onBlitProgress?: (done: number, total: number) => void;
 }
 
-/** What a StageTree gets: the staging directory, and the blit of a tree into it. */
+/** What a StageTree gets: the blit of a tree into staging. */
 export interface StageContext {
-  stagingDir: string;
   /** Start blitting `vfs` into staging; the regular files `defer` picks wait for `finish`. */
   startBlit(vfs: Vfs, defer?: (entry: VfsEntry) => boolean): StagedBlit;
 }
@@ -82,7 +81,7 @@ export async function applyNewState(
   profileMark("preflight");
   let stage = opts.stage;
   if (!stage) {
-    const vfs: Vfs = opts.vfs ?? selectionVfs(dbs, selections, opts.describe);
+    const vfs = selectionVfs(dbs, selections, opts.describe);
     stage = async (context) => ({ vfs, blit: context.startBlit(vfs).finish() });
   }
 
@@ -94,7 +93,6 @@ export async function applyNewState(
   const strategy = chooseStrategy(assetsDir, stagingDir);
   profileMark("journal, strategy probe");
   const context: StageContext = {
-    stagingDir,
     startBlit: (tree, defer) => startBlit(tree, stagingDir, assetsDir, { strategy, defer, onProgress: opts.onBlitProgress }),
   };
   let staged: { vfs: Vfs; blit: BlitSummary };
