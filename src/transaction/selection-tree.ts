@@ -29,33 +29,31 @@ export class SelectionTree {
     this.builder = new VfsBuilder(opts);
     this.caching = selectedIds.filter((id) => caching.has(id));
     const present = selectedIds.filter((id) => !caching.has(id));
-    this.reading = this.read(present, true).catch((error: unknown) => {
+    this.reading = this.read(present).catch((error: unknown) => {
       this.failure = { error };
       this.stopped = true;
     });
   }
 
-  private async read(ids: readonly string[], yielding: boolean): Promise<void> {
+  private async read(ids: readonly string[]): Promise<void> {
     let rows = 0;
     for (const row of this.layout.entries(ids)) {
       if (this.stopped) return;
       this.builder.add(row);
       // Let the unpack's callbacks (results, downloads, this thread's own unpacker) run between slices.
-      if (yielding && !this.hurried && ++rows % TREE_READ_SLICE_ROWS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!this.hurried && ++rows % TREE_READ_SLICE_ROWS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
   /** The finished tree, once caching recorded every package; throws what reading or building found. */
-  async finish(): Promise<Vfs> {
-    await this.reading;
-    if (this.failure) throw this.failure.error;
-    await this.read(this.caching, false);
-    return this.builder.finish();
+  finish(): Promise<Vfs> {
+    return this.finishWith(this.layout.entries(this.caching));
   }
 
   /**
-   * The finished tree, with the cached packages' rows given here (read from their files, in the
-   * order caching records them) instead of from the database: the tree is whole before caching is.
+   * The finished tree, with the cached packages' rows given here: from the database once caching
+   * recorded them (finish), or read from their files in the order caching records them, so that
+   * the tree is whole before caching is.
    */
   async finishWith(cachedRows: Iterable<VfsRow>): Promise<Vfs> {
     this.hurried = true;
