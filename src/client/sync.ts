@@ -10,7 +10,8 @@ import { firstKeyProviding, keyOf, type Candidate, type CandidateSource } from "
 import { Transaction, findConflicts } from "../registry/transaction.ts";
 import { metaId } from "../stone/index.ts";
 import { applyNewState, type NewStateResult } from "../transaction/new-state.ts";
-import { cacheAndStage, sortByName, type InstallHooks } from "./install.ts";
+import { cacheAndStage } from "./cache-packages.ts";
+import { sortByName, type InstallHooks } from "./install.ts";
 import { installedSource } from "./packages.ts";
 import type { Session } from "./session.ts";
 import { modelForState } from "./state-model.ts";

@@ -21,7 +21,7 @@ import { fsyncDirectory } from "../transaction/journal.ts";
 import { emptyDirectory, moveToTrash } from "../transaction/trash.ts";
 import { buildVfs } from "../vfs/index.ts";
 import type { Candidate } from "../registry/candidates.ts";
-import { cachePackages } from "./install.ts";
+import { cachePackages } from "./cache-packages.ts";
 import { sha256File } from "../hash/sha256.ts";
 import type { Session } from "./session.ts";
 
